@@ -1,0 +1,63 @@
+/**
+ * Waggle: eBPF for TypeScript. Load eBPF objects into the kernel and talk to their maps and programs,
+ * calling the kernel directly — no libbpf, no native addon of our own.
+ *
+ * @example
+ * import { load } from "waggle";
+ * using coll = load("xdp_filter.o");
+ * const { retval } = coll.program("xdp_filter").run(packet);
+ */
+
+export { load, type LoadOptions, type Logger } from "./load.js";
+export { Collection } from "./collection.js";
+export { BpfMap, type MapProperties, type UpdateMode } from "./maps/bpf-map.js";
+export { BpfProgram, type RunInput, type RunOptions, type RunResult } from "./programs/bpf-program.js";
+export {
+  MapSpec,
+  ObjectSpec,
+  ProgramSpec,
+  VariableSpec,
+  sectionType,
+  type ExternSpec,
+  type MapKind,
+  type MapPinning,
+  type MapSlotInit,
+  type ParseOptions,
+  type SectionFlag,
+  type SectionType,
+} from "./object/index.js";
+export {
+  ClosedError,
+  FormatError,
+  NotSupportedError,
+  PermissionError,
+  SyscallError,
+  VerifierError,
+  WaggleError,
+  isWaggleError,
+  type SourceLocation,
+  type WaggleErrorName,
+} from "./errors.js";
+export { kernelBtf } from "./kernel/kernel-btf.js";
+export {
+  ATTACH_TYPES,
+  LINK_TYPES,
+  MAP_TYPES,
+  MapFlags,
+  PROGRAM_TYPES,
+  ProgramFlags,
+  UpdateFlags,
+  type AttachTypeName,
+  type LinkTypeName,
+  type MapTypeName,
+  type ProgramTypeName,
+} from "./uapi.js";
+export {
+  probeBtfKind,
+  probeHelper,
+  probeMapType,
+  probeProgramType,
+  type ProbeResult,
+  type ProbedBtfKind,
+  type ProgramProbe,
+} from "./features/index.js";

@@ -1,0 +1,338 @@
+/**
+ * `load()`: turns an eBPF object (a path, bytes or an `ObjectSpec`) into live maps and programs.
+ *
+ * Order of work, as libbpf does it: load the object's BTF (dropping it, with a debug message, when the
+ * kernel rejects it and nothing needs it); create maps — inner-map templates first, global data filled
+ * in and `.rodata` frozen so the verifier sees its values as constants; link and load the selected
+ * programs, turning a verifier rejection into a `VerifierError` that names the C source line; fill
+ * prog arrays and map-in-maps from their static initialisers. Anything created before a failure is
+ * closed before the error propagates, so a failed load leaks no fd.
+ */
+
+import { readFileSync } from "node:fs";
+import { debuglog } from "node:util";
+import { marshalBtf, type Btf } from "./btf/index.js";
+import { Collection } from "./collection.js";
+import { NotSupportedError, VerifierError, WaggleError, isWaggleError } from "./errors.js";
+import { kernelBtf } from "./kernel/kernel-btf.js";
+import { BpfMap } from "./maps/bpf-map.js";
+import { ObjectSpec, type MapSpec, type ProgramSpec } from "./object/index.js";
+import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt } from "./object/link-program.js";
+import { BpfProgram } from "./programs/bpf-program.js";
+import { btfLoad, mapCreate, mapFreeze, mapUpdateElem, pageSize, possibleCpus, progLoad, type FD } from "./sys/index.js";
+import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, ProgramFlags, type MapTypeName } from "./uapi.js";
+
+/** Receives Waggle's diagnostics. */
+export type Logger = (level: "debug" | "warn", message: string) => void;
+
+/** Options for {@link load}. */
+export interface LoadOptions {
+  /**
+   * Which programs to load: a list of names, or a predicate over their specs. By default every program
+   * whose section does not start with `?`. The others are skipped (like libbpf's autoload), which is how
+   * tools ship fallback variants — an fentry and a kprobe version — and load the one the kernel supports.
+   */
+  programs?: readonly string[] | ((spec: ProgramSpec) => boolean);
+  /** Verifier log level for every program: 0 (a log only on failure), 1, or 2 (verbose). */
+  logLevel?: 0 | 1 | 2;
+  /** Initial verifier log buffer size in bytes (it grows on demand). */
+  logSize?: number;
+  /** The BTF to find attach targets in (`tp_btf/…`, `fentry/…`); defaults to the running kernel's. */
+  kernelBtf?: Btf;
+  /** Receives diagnostics; by default they go to `NODE_DEBUG=waggle`. */
+  log?: Logger;
+  /** The object's name when loading bytes (names global-data maps like libbpf). */
+  name?: string;
+}
+
+const debug = debuglog("waggle");
+const defaultLogger: Logger = (level, message) => (level === "warn" ? process.emitWarning(message, "WaggleWarning") : debug(message));
+
+/** Map types the kernel refuses BTF key/value ids for (libbpf passes none for them either). */
+const NO_BTF_KV: ReadonlySet<MapTypeName> = new Set([
+  "perf_event_array", "cgroup_array", "stack_trace", "array_of_maps", "hash_of_maps", "devmap", "devmap_hash",
+  "cpumap", "xskmap", "sockmap", "sockhash", "queue", "stack", "arena",
+]);
+
+/**
+ * Loads an eBPF object into the kernel.
+ *
+ * @param source A path to an ELF object, its bytes, or a (possibly edited) `ObjectSpec`.
+ * @returns The loaded maps and programs; close it (or `using`) to release them.
+ * @throws FormatError for a malformed object, VerifierError when the verifier rejects a program,
+ *   SyscallError / PermissionError / NotSupportedError when the kernel refuses something.
+ * @example
+ * using coll = load("xdp_filter.o");
+ * const { retval } = coll.program("xdp_filter").run(packet);
+ */
+export function load(source: string | Uint8Array | ObjectSpec, options: LoadOptions = {}): Collection {
+  const spec = toSpec(source, options);
+  const log = options.log ?? defaultLogger;
+  if (spec.littleEndian !== (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)) {
+    throw new NotSupportedError(`a ${spec.littleEndian ? "little" : "big"}-endian object`, "the kernel runs in the other byte order");
+  }
+  const selected = selectPrograms(spec, options.programs);
+  const owned: { close(): void }[] = [];
+  try {
+    const btfFd = loadObjectBtf(spec, selected, log, owned);
+    const maps = createMaps(spec, btfFd, owned);
+    const programs = new Map<string, BpfProgram>();
+    for (const program of selected) {
+      const loaded = loadProgram(spec, program, maps, btfFd, options);
+      owned.push(loaded);
+      programs.set(program.name, loaded);
+    }
+    fillProgramSlots(spec, maps, programs, log);
+    // Maps and programs hold their own references to the object's BTF; our fd is no longer needed.
+    btfFd?.close();
+    return new Collection(spec, programs, maps);
+  } catch (error) {
+    for (const resource of owned.reverse()) resource.close();
+    throw error;
+  }
+}
+
+function toSpec(source: string | Uint8Array | ObjectSpec, options: LoadOptions): ObjectSpec {
+  if (source instanceof ObjectSpec) return source;
+  const parseOptions = options.name !== undefined ? { name: options.name } : {};
+  if (typeof source === "string") {
+    return ObjectSpec.parse(new Uint8Array(readFileSync(source)), { ...parseOptions, file: source });
+  }
+  return ObjectSpec.parse(source, parseOptions);
+}
+
+function selectPrograms(spec: ObjectSpec, choice: LoadOptions["programs"]): ProgramSpec[] {
+  const all = [...spec.programs.values()];
+  if (choice === undefined) return all.filter((p) => p.autoload);
+  if (typeof choice === "function") return all.filter(choice);
+  for (const name of choice) {
+    if (!spec.programs.has(name)) {
+      throw new WaggleError(`Cannot load program "${name}": the object has ${[...spec.programs.keys()].map((n) => `"${n}"`).join(", ") || "no programs"}`);
+    }
+  }
+  return all.filter((p) => choice.includes(p.name));
+}
+
+/**
+ * Loads the object's BTF. When the kernel rejects it (GCC 12's BTF, or kinds this kernel predates) and
+ * no selected program needs it, logs why at debug level and carries on without BTF, as libbpf does.
+ */
+function loadObjectBtf(spec: ObjectSpec, programs: ProgramSpec[], log: Logger, owned: { close(): void }[]): FD | undefined {
+  if (!spec.btf) return undefined;
+  try {
+    const { fd } = btfLoad(marshalBtf(spec.btf));
+    owned.push(fd);
+    return fd;
+  } catch (error) {
+    if (!isWaggleError(error)) throw error;
+    const needer = programs.find((p) => needsBtf(spec.btf!, p));
+    if (needer) {
+      if (!isWaggleError(error, "VerifierError")) throw error;
+      throw new VerifierError(spec.name, error.errno, error.log, {}, error.truncated, "BTF");
+    }
+    log("debug", `object "${spec.name}": the kernel rejected its BTF, loading without it: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** A program needs its BTF loaded when it calls global functions, which the verifier checks by their BTF. */
+function needsBtf(btf: Btf, program: ProgramSpec): boolean {
+  return program.instructions.some((insn, i) => {
+    if (i === 0 || insn.symbol === undefined || insn.funcType === undefined) return false;
+    const fn = btf.type(insn.funcType);
+    return fn.kind === "func" && fn.linkage === "global";
+  });
+}
+
+function createMaps(spec: ObjectSpec, btfFd: FD | undefined, owned: { close(): void }[]): Map<string, BpfMap> {
+  const maps = new Map<string, BpfMap>();
+  for (const mapSpec of spec.maps.values()) {
+    const map = createMap(mapSpec, btfFd);
+    owned.push(map);
+    maps.set(mapSpec.name, map);
+    if (mapSpec.data) {
+      const value = new Uint8Array(map.valueBufferSize);
+      value.set(mapSpec.data);
+      mapUpdateElem(map.fd.value, new Uint8Array(4), value);
+      if (mapSpec.kind === "rodata") mapFreeze(map.fd.value);
+    }
+  }
+  for (const mapSpec of spec.maps.values()) {
+    for (const slot of mapSpec.slots) {
+      if (slot.target.kind !== "map") continue;
+      const inner = maps.get(slot.target.name)!;
+      setSlot(maps.get(mapSpec.name)!, slot.index, inner.fd.value);
+    }
+  }
+  return maps;
+}
+
+/** Creates one map from its spec, with an inner-map template for map-in-maps. */
+export function createMap(spec: MapSpec, btfFd: FD | undefined): BpfMap {
+  const maxEntries = effectiveMaxEntries(spec);
+  let template: BpfMap | undefined;
+  if (spec.type === "array_of_maps" || spec.type === "hash_of_maps") {
+    if (!spec.innerMap) throw new WaggleError(`Cannot create map "${spec.name}": a map-in-map needs an inner map definition (__array(values, …))`);
+    template = createMap(spec.innerMap, btfFd);
+  }
+  try {
+    const withBtf = btfFd !== undefined && !NO_BTF_KV.has(spec.type) && (spec.keyType !== 0 || spec.valueType !== 0);
+    const params = {
+      mapType: MAP_TYPES[spec.type],
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries,
+      flags: spec.flags,
+      name: kernelObjectName(spec.kernelName),
+      ...(spec.numaNode !== 0 && { numaNode: spec.numaNode }),
+      ...(spec.mapExtra !== 0n && { mapExtra: spec.mapExtra }),
+      ...(template && { innerMapFd: template.fd.value }),
+    };
+    let fd: FD;
+    try {
+      fd = mapCreate(withBtf ? { ...params, btfFd: btfFd.value, btfKeyTypeId: spec.keyType, btfValueTypeId: spec.valueType } : params);
+    } catch (error) {
+      if (!withBtf || !isWaggleError(error, "SyscallError")) throw error;
+      fd = mapCreate(params); // as libbpf: retry without BTF types, which older kernels may not accept
+    }
+    return new BpfMap(
+      fd,
+      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags },
+      spec,
+    );
+  } finally {
+    template?.close();
+  }
+}
+
+/** max_entries the kernel will accept: per-CPU perf arrays default to every CPU; rings are page-sized powers of 2. */
+function effectiveMaxEntries(spec: MapSpec): number {
+  if (spec.type === "perf_event_array" && spec.maxEntries === 0) return possibleCpus();
+  if (spec.type === "ringbuf" || spec.type === "user_ringbuf") {
+    const page = pageSize();
+    let size = page;
+    while (size < spec.maxEntries) size *= 2;
+    return size;
+  }
+  return spec.maxEntries;
+}
+
+function setSlot(map: BpfMap, index: number, fd: number): void {
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setUint32(0, index, true);
+  const value = new Uint8Array(4);
+  new DataView(value.buffer).setUint32(0, fd, true);
+  mapUpdateElem(map.fd.value, key, value);
+}
+
+function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap>, btfFd: FD | undefined, options: LoadOptions): BpfProgram {
+  if (program.type === "struct_ops") {
+    throw new NotSupportedError(`struct_ops program "${program.name}"`, "registering struct_ops maps is not implemented yet");
+  }
+  if (program.type === "unspec") {
+    throw new WaggleError(`Cannot load program "${program.name}": section "${program.section}" names no program type; set its spec's type or leave it out`);
+  }
+  for (const insn of program.instructions) {
+    const ref = insn.reference;
+    if (ref !== undefined && spec.externs.has(ref)) {
+      throw new NotSupportedError(`extern "${ref}" used by program "${program.name}"`, "kfunc, ksym and kconfig externs are not resolved yet");
+    }
+    if (insn.coreRelocation) {
+      throw new NotSupportedError(`CO-RE relocations in program "${program.name}"`, "CO-RE is not applied yet");
+    }
+  }
+  const linked = linkProgram(
+    program,
+    {
+      mapFd: (name) => {
+        const map = maps.get(name);
+        if (!map) throw new WaggleError(`Cannot link program "${program.name}": it uses map "${name}", which the object does not define`);
+        return map.fd.value;
+      },
+      withBtfInfo: btfFd !== undefined,
+    },
+    spec.littleEndian,
+  );
+  const attach = attachTarget(program, options);
+  const flags = (program.sectionFlags.includes("sleepable") ? ProgramFlags.SLEEPABLE : 0) | (program.sectionFlags.includes("frags") ? ProgramFlags.XDP_HAS_FRAGS : 0);
+  try {
+    const { fd, log } = progLoad({
+      progType: PROGRAM_TYPES[program.type],
+      insns: linked.insns,
+      license: program.license,
+      name: kernelObjectName(program.name),
+      kernVersion: program.kernelVersion,
+      flags,
+      ...(program.expectedAttachType !== undefined && { expectedAttachType: ATTACH_TYPES[program.expectedAttachType] }),
+      ...(btfFd !== undefined && { progBtfFd: btfFd.value }),
+      ...(linked.funcInfo && { funcInfo: linked.funcInfo, funcInfoRecSize: FUNC_INFO_SIZE }),
+      ...(linked.lineInfo && { lineInfo: linked.lineInfo, lineInfoRecSize: LINE_INFO_SIZE }),
+      ...(attach !== undefined && { attachBtfId: attach }),
+      ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+      ...(options.logSize !== undefined && { logSize: options.logSize }),
+    });
+    return new BpfProgram(fd, program.name, program.type, program, log);
+  } catch (error) {
+    if (!(error instanceof VerifierError) && !isWaggleError(error, "VerifierError")) throw error;
+    const e = error as VerifierError;
+    const instruction = e.instruction;
+    const source = instruction !== undefined ? sourceLineAt(linked.instructions, instruction) : undefined;
+    throw new VerifierError(
+      program.name,
+      e.errno,
+      e.log,
+      { ...(instruction !== undefined && { instruction }), ...(source && { source }) },
+      e.truncated,
+    );
+  }
+}
+
+/** The kernel BTF id a tracing/LSM/iterator program attaches to, named by its section. */
+function attachTarget(program: ProgramSpec, options: LoadOptions): number | undefined {
+  if (!program.sectionFlags.includes("attachBtf")) return undefined;
+  if (program.attachTo === "") {
+    throw new WaggleError(`Cannot load program "${program.name}": section "${program.section}" names no attach target`);
+  }
+  if (program.type === "ext") {
+    throw new NotSupportedError(`freplace program "${program.name}"`, "replacing a BPF function needs a target program, which load() cannot take yet");
+  }
+  const [name, kind] = attachBtfName(program);
+  const btf = options.kernelBtf ?? kernelBtf();
+  const id = btf.find(name, kind);
+  if (id === undefined) throw new NotSupportedError(`attach target "${program.attachTo}" of program "${program.name}"`, `the kernel's BTF has no ${kind} "${name}"`);
+  return id;
+}
+
+/** The BTF name and kind libbpf looks up for each attach type. */
+function attachBtfName(program: ProgramSpec): [string, "func" | "typedef"] {
+  switch (program.expectedAttachType) {
+    case "trace_raw_tp":
+      return [`btf_trace_${program.attachTo}`, "typedef"];
+    case "lsm_mac":
+    case "lsm_cgroup":
+      return [`bpf_lsm_${program.attachTo}`, "func"];
+    case "trace_iter":
+      return [`bpf_iter_${program.attachTo}`, "func"];
+    default:
+      return [program.attachTo, "func"];
+  }
+}
+
+function fillProgramSlots(spec: ObjectSpec, maps: Map<string, BpfMap>, programs: Map<string, BpfProgram>, log: Logger): void {
+  for (const mapSpec of spec.maps.values()) {
+    for (const slot of mapSpec.slots) {
+      if (slot.target.kind !== "program") continue;
+      const program = programs.get(slot.target.name);
+      if (!program) {
+        log("debug", `map "${mapSpec.name}": slot ${slot.index} stays empty because program "${slot.target.name}" was not loaded`);
+        continue;
+      }
+      setSlot(maps.get(mapSpec.name)!, slot.index, program.fd.value);
+    }
+  }
+}
+
+/** A name the kernel accepts for a map or program: 15 characters of `[A-Za-z0-9_.]`, others as `_`. */
+function kernelObjectName(name: string): string {
+  return name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+}
