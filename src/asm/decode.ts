@@ -58,7 +58,7 @@ export function decodeInstructions(bytes: Uint8Array, options: DecodeOptions = {
     const registers = view.getUint8(at + REGISTERS_AT);
     const high = registers >> NIBBLE_BITS;
     const low = registers & NIBBLE_MASK;
-    const instruction = new Instruction({
+    const instruction = Instruction.trusted({
       opcode,
       dst: littleEndian ? low : high,
       src: littleEndian ? high : low,

@@ -111,6 +111,9 @@ function checkInteger(field: string, value: number, min: number, max: number): n
   return value;
 }
 
+/** Marks constructor calls whose fields need no range checks; module-private, so users cannot pass it. */
+const TRUSTED: unique symbol = Symbol("trusted instruction fields");
+
 /** One eBPF instruction (a 64-bit immediate load is one instruction of two slots). */
 export class Instruction {
   #opcode = 0;
@@ -130,13 +133,23 @@ export class Instruction {
   /** The CO-RE relocation the loader must apply to the instruction (.BTF.ext). */
   coreRelocation: CoreRelocation | undefined;
 
-  constructor(fields: InstructionFields) {
-    this.opcode = fields.opcode;
-    this.dst = fields.dst ?? 0;
-    this.src = fields.src ?? 0;
-    this.offset = fields.offset ?? 0;
-    this.imm = fields.imm ?? 0;
-    this.imm2 = fields.imm2 ?? 0;
+  constructor(fields: InstructionFields, trusted?: typeof TRUSTED) {
+    if (trusted === TRUSTED) {
+      // Fields from decoded bytes or another Instruction are in range already: skip the checks.
+      this.#opcode = fields.opcode;
+      this.#dst = fields.dst ?? 0;
+      this.#src = fields.src ?? 0;
+      this.#offset = fields.offset ?? 0;
+      this.#imm = fields.imm ?? 0;
+      this.#imm2 = fields.imm2 ?? 0;
+    } else {
+      this.opcode = fields.opcode;
+      this.dst = fields.dst ?? 0;
+      this.src = fields.src ?? 0;
+      this.offset = fields.offset ?? 0;
+      this.imm = fields.imm ?? 0;
+      this.imm2 = fields.imm2 ?? 0;
+    }
     this.symbol = fields.symbol;
     this.reference = fields.reference;
     this.funcType = fields.funcType;
@@ -315,7 +328,12 @@ export class Instruction {
 
   /** A copy with the same fields and metadata. */
   clone(): Instruction {
-    return new Instruction(this.fields());
+    return new Instruction(this.fields(), TRUSTED);
+  }
+
+  /** @internal An instruction from fields known to be in range (the decoder's), built without checks. */
+  static trusted(fields: InstructionFields): Instruction {
+    return new Instruction(fields, TRUSTED);
   }
 
   /** The fields and metadata as a plain object, for spreading into a modified copy or comparing. */

@@ -41,6 +41,20 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 interface Parsed {
   readonly decoder: TypeDecoder;
   readonly kinds: Uint8Array;
+  /** The blob the types were parsed from, returned as is by marshalBtf while nothing changed. */
+  readonly source: Uint8Array;
+  /** The byte offset of each type record in `source`, and where the type section ends. */
+  readonly offsets: Uint32Array;
+  readonly typesEnd: number;
+}
+
+/** What marshalBtf needs to rewrite a parsed blob in place: its bytes and the records that changed. */
+export interface PatchableSource {
+  readonly source: Uint8Array;
+  readonly offsets: Uint32Array;
+  readonly typesEnd: number;
+  /** Own type indexes (id - firstId) replaced since parsing. */
+  readonly replaced: ReadonlySet<number>;
 }
 
 /** A set of BTF types: parsed, built, or both. Own types have ids `firstId` to `lastId`. */
@@ -56,6 +70,12 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
   /** The string section, shared by types and .BTF.ext records. */
   readonly strings: BtfStrings;
   readonly #parsed: Parsed | undefined;
+  /** Set once a type is added. */
+  #added = false;
+  /** Own type indexes replaced by set(). */
+  readonly #replaced = new Set<number>();
+  /** The string section's size when parsed, to notice appended strings. */
+  readonly #parsedStringSize: number;
   /** Own types by index (id - firstId); parsed types stay empty until decoded. */
   readonly #types: (BtfType | undefined)[];
   /** The parsed records by name hash; built on first use. */
@@ -77,6 +97,7 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
     this.strings = strings;
     this.#parsed = parsed;
     this.#types = new Array<BtfType | undefined>(parsed?.kinds.length ?? 0);
+    this.#parsedStringSize = strings.size;
   }
 
   /**
@@ -97,7 +118,13 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
     const strings = new BtfStrings(scanned.strings, base?.strings);
     const firstId = base === undefined ? 1 : base.lastId + 1;
     const decoder = new TypeDecoder(scanned, strings, firstId);
-    return new Btf(scanned.littleEndian, base, file, strings, { decoder, kinds: scanned.kinds });
+    return new Btf(scanned.littleEndian, base, file, strings, {
+      decoder,
+      kinds: scanned.kinds,
+      source: bytes,
+      offsets: scanned.offsets,
+      typesEnd: scanned.typesEnd,
+    });
   }
 
   /**
@@ -157,6 +184,25 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
   }
 
   /**
+   * @internal The blob this Btf was parsed from and the types replaced since, while no type was added
+   * and no string appended: marshalBtf then copies the blob and rewrites only those records.
+   */
+  patchableSource(): PatchableSource | undefined {
+    const parsed = this.#parsed;
+    if (!parsed || this.#added || this.strings.size !== this.#parsedStringSize) return undefined;
+    return { source: parsed.source, offsets: parsed.offsets, typesEnd: parsed.typesEnd, replaced: this.#replaced };
+  }
+
+  /** The own type ids of one kind, in id order, found without decoding the other types. */
+  idsOfKind(kind: BtfType["kind"]): TypeId[] {
+    const ids: TypeId[] = [];
+    for (let index = 0; index < this.#types.length; index++) {
+      if (this.#kindOf(this.firstId + index) === kind) ids.push(this.firstId + index);
+    }
+    return ids;
+  }
+
+  /**
    * Appends a type and returns its id. References to other types are checked when marshalling, so types
    * may refer to ids added later.
    *
@@ -165,6 +211,7 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
   add(type: BtfType): TypeId {
     if (type.kind === "void") throw new TypeError("Cannot add void to BTF: it is type id 0");
     const id = this.firstId + this.#types.length;
+    this.#added = true;
     this.#types.push(type);
     this.#indexName(id - this.firstId, type.name);
     return id;
@@ -182,6 +229,7 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
       throw new RangeError(`Cannot replace BTF type [${id}]: own ids run from ${this.firstId} to ${this.lastId}`);
     }
     if (type.kind === "void") throw new TypeError("Cannot replace a BTF type with void");
+    this.#replaced.add(index);
     this.#types[index] = type;
     this.#indexName(index, type.name);
   }

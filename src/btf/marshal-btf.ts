@@ -54,6 +54,10 @@ const I32_MIN = -0x8000_0000;
  * const blob = marshalBtf(btf);
  */
 export function marshalBtf(btf: Btf, options: MarshalBtfOptions = {}): Uint8Array {
+  if ((options.littleEndian ?? btf.littleEndian) === btf.littleEndian) {
+    const patched = patchSource(btf);
+    if (patched) return patched;
+  }
   const out = new ByteWriter(options.littleEndian ?? btf.littleEndian);
   out.u16(BTF_MAGIC);
   out.u8(BTF_VERSION);
@@ -77,12 +81,43 @@ export function marshalBtf(btf: Btf, options: MarshalBtfOptions = {}): Uint8Arra
   return out.finish();
 }
 
+/**
+ * The parsed blob with only its replaced records re-encoded in place — much cheaper than encoding every
+ * type, and byte-identical to it. Undefined when that is not possible: types were added, strings
+ * appended, or a replacement's record changed size.
+ */
+function patchSource(btf: Btf): Uint8Array | undefined {
+  const patchable = btf.patchableSource();
+  if (!patchable) return undefined;
+  const { source, offsets, typesEnd, replaced } = patchable;
+  if (replaced.size === 0) return source;
+  const out = source.slice();
+  for (const index of replaced) {
+    const record = new ByteWriter(btf.littleEndian);
+    const id = btf.firstId + index;
+    const start = offsets[index]!;
+    const encoder = new TypeEncoder(record, btf);
+    encoder.nameHint = new DataView(source.buffer, source.byteOffset + start, 4).getUint32(0, btf.littleEndian);
+    encoder.encode(id, btf.type(id));
+    const bytes = record.finish();
+    const end = index + 1 < offsets.length ? offsets[index + 1]! : typesEnd;
+    if (bytes.length !== end - start) return undefined;
+    out.set(bytes, start);
+  }
+  return out;
+}
+
 /** Writes type records, checking each field against what the wire format can hold. */
 class TypeEncoder {
   readonly #out: ByteWriter;
   readonly #btf: Btf;
   /** The type being written, for error messages. */
   #id: TypeId = 0;
+  /**
+   * Where the type's name was in the parsed blob: reused when the name is unchanged, which spares
+   * building the reverse index of every string just to rewrite a record in place.
+   */
+  nameHint: number | undefined;
 
   constructor(out: ByteWriter, btf: Btf) {
     this.#out = out;
@@ -198,7 +233,8 @@ class TypeEncoder {
 
   /** Writes `struct btf_type`. */
   #header(type: BtfType, vlen: number, kindFlag: boolean, sizeOrType: number): void {
-    this.#out.u32(this.#name(type.name));
+    const hint = this.nameHint;
+    this.#out.u32(hint !== undefined && this.#btf.strings.get(hint) === type.name ? hint : this.#name(type.name));
     this.#out.u32((kindFlag ? INFO_KIND_FLAG : 0) | (btfKindNumber(type.kind) << INFO_KIND_SHIFT) | vlen);
     this.#out.u32(sizeOrType);
   }

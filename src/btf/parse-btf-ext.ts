@@ -26,6 +26,7 @@ import {
 import { BTF_MAGIC, BTF_VERSION } from "./kinds.js";
 import { ByteReader } from "./reader.js";
 import type { TypeId } from "./types.js";
+import type { BtfStrings } from "./strings.js";
 
 /** Options for {@link parseBtfExt}. */
 export interface ParseBtfExtOptions {
@@ -152,15 +153,9 @@ class ExtParser {
     const fileNameOff = r.u32();
     const lineOff = r.u32();
     const lineCol = r.u32();
-    return {
-      insnOff,
-      fileNameOff,
-      lineOff,
-      fileName: this.#string(fileNameOff, at + 4, "file name"),
-      line: this.#string(lineOff, at + 8, "line"),
-      lineNumber: lineCol >>> LINE_NUMBER_SHIFT,
-      column: lineCol & COLUMN_MASK,
-    };
+    this.#checkString(fileNameOff, at + 4, "file name");
+    this.#checkString(lineOff, at + 8, "line");
+    return new LazyLineInfo(this.#btf.strings, insnOff, fileNameOff, lineOff, lineCol >>> LINE_NUMBER_SHIFT, lineCol & COLUMN_MASK);
   }
 
   coreRelo(at: number): CoreReloRecord {
@@ -195,10 +190,37 @@ class ExtParser {
   }
 
   #string(offset: number, at: number, what: string): string {
+    this.#checkString(offset, at, what);
+    return this.#btf.strings.get(offset);
+  }
+
+  #checkString(offset: number, at: number, what: string): void {
     const strings = this.#btf.strings;
     if (!strings.has(offset)) {
       throw this.#r.error(`${what} offset ${offset} is outside the BTF string section (${strings.end} bytes)`, at);
     }
-    return strings.get(offset);
+  }
+}
+
+/**
+ * A line info record whose file name and source text are decoded on first use: objects carry one
+ * record per source line, and most are never read (only a verifier error looks one up).
+ */
+class LazyLineInfo implements LineInfoRecord {
+  constructor(
+    readonly strings: BtfStrings,
+    readonly insnOff: number,
+    readonly fileNameOff: number,
+    readonly lineOff: number,
+    readonly lineNumber: number,
+    readonly column: number,
+  ) {}
+
+  get fileName(): string {
+    return this.strings.get(this.fileNameOff);
+  }
+
+  get line(): string {
+    return this.strings.get(this.lineOff);
   }
 }

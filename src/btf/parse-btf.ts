@@ -70,6 +70,8 @@ export interface ScannedBtf {
   readonly reader: ByteReader;
   /** The byte offset of each type record, in id order (index 0 is the first type after void or the base). */
   readonly offsets: Uint32Array;
+  /** The byte offset where the type section ends. */
+  readonly typesEnd: number;
   /** The kind number of each record. */
   readonly kinds: Uint8Array;
   /** The string section (a view of the input). */
@@ -117,7 +119,7 @@ export function scanBtf(bytes: Uint8Array, file: string | undefined, split: bool
   }
 
   const { offsets, kinds } = scanTypes(reader, types.start, types.end);
-  return { littleEndian, reader, offsets, kinds, strings: stringBytes };
+  return { littleEndian, reader, offsets, kinds, strings: stringBytes, typesEnd: types.end };
 }
 
 /** The byte order announced by the magic. */

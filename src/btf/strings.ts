@@ -10,8 +10,8 @@
  */
 
 import { hashAscii, hashName } from "./name-index.js";
+import { decodeUtf8 } from "../text.js";
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** The byte that ends every string. */
@@ -77,7 +77,7 @@ export class BtfStrings {
       throw new RangeError(`Cannot read BTF string at offset ${offset}: the strings end at ${this.end}`);
     }
     const local = offset - this.start;
-    const text = decoder.decode(this.#bytes.subarray(local, this.#terminator(local)));
+    const text = decodeUtf8(this.#bytes, local, this.#terminator(local));
     this.#decoded.set(offset, text);
     return text;
   }
@@ -123,7 +123,7 @@ export class BtfStrings {
     let local = 0;
     while (local < this.#length) {
       const end = this.#terminator(local);
-      const text = decoder.decode(this.#bytes.subarray(local, end));
+      const text = decodeUtf8(this.#bytes, local, end);
       if (!offsets.has(text)) offsets.set(text, this.start + local);
       local = end + 1;
     }

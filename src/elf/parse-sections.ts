@@ -58,7 +58,21 @@ export function parseSections(bytes: Uint8Array, header: ElfHeader, file: string
 
   const sections = raw.map((h, index): ElfSection => {
     const name = names?.get(h.nameOffset, `the name of section ${index}`) ?? "";
-    return { index, name, ...h.fields, data: sectionData(bytes, h, { file, section: sectionLabel(index, name) }) };
+    const f = h.fields;
+    return {
+      index,
+      name,
+      type: f.type,
+      flags: f.flags,
+      addr: f.addr,
+      offset: f.offset,
+      size: f.size,
+      link: f.link,
+      info: f.info,
+      addralign: f.addralign,
+      entsize: f.entsize,
+      data: sectionData(bytes, h, file, index, name),
+    };
   });
   return { sections, shstrndx };
 }
@@ -83,24 +97,20 @@ function readSectionHeader(reader: ByteReader, at: number): RawSectionHeader {
 /** The section name string table, labelled by its own name once that is known. */
 function nameTable(bytes: Uint8Array, header: RawSectionHeader, index: number, file: string | undefined): StringTable {
   const unnamed = { file, section: sectionLabel(index, "") };
-  const data = sectionData(bytes, header, unnamed);
+  const data = sectionData(bytes, header, file, index, "");
   const name = new StringTable(data, unnamed).get(header.nameOffset, `the name of section ${index}`);
   return new StringTable(data, { file, section: sectionLabel(index, name) });
 }
 
 /** A view of a section's bytes, after checking that they lie within the file. */
-function sectionData(
-  bytes: Uint8Array,
-  header: RawSectionHeader,
-  place: { file: string | undefined; section: string },
-): Uint8Array {
+function sectionData(bytes: Uint8Array, header: RawSectionHeader, file: string | undefined, index: number, name: string): Uint8Array {
   const { type, offset, size } = header.fields;
   if (type === SHT_NULL || type === SHT_NOBITS) return EMPTY;
   if (offset > bytes.length || size > bytes.length - offset) {
     throw new FormatError(
       "ELF",
       `section data (0x${size.toString(16)} bytes at file offset 0x${offset.toString(16)}) runs past the end of the file (0x${bytes.length.toString(16)} bytes)`,
-      { ...place, offset: Math.max(0, bytes.length - offset) },
+      { file, section: sectionLabel(index, name), offset: Math.max(0, bytes.length - offset) },
     );
   }
   return bytes.subarray(offset, offset + size);

@@ -7,6 +7,7 @@
 
 import { FormatError } from "../errors.js";
 import type { ReadPlace } from "./byte-reader.js";
+import { decodeUtf8 } from "../text.js";
 
 /**
  * How many bytes of names a table may yield per byte it holds. Real tables yield about one (more only
@@ -16,7 +17,6 @@ const MAX_EXPANSION = 8;
 /** Bytes of names any table may yield regardless of its size, so tiny tables are never a problem. */
 const MIN_BUDGET = 4096;
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** Reads names from one string table's data. */
@@ -43,7 +43,7 @@ export class StringTable {
     if (end < 0) this.fail(`${owner} is not NUL-terminated`, offset);
     this.budget -= end - offset;
     if (this.budget < 0) this.fail(`${owner} takes the names read from this string table past ${MAX_EXPANSION} times its size`, offset);
-    const text = decoder.decode(this.data.subarray(offset, end));
+    const text = decodeUtf8(this.data, offset, end);
     this.cache.set(offset, text);
     return text;
   }

@@ -16,6 +16,9 @@ import type { ProgramSpec } from "./program-spec.js";
 /** Sizes of the kernel's `struct bpf_func_info` and `struct bpf_line_info`. */
 export const FUNC_INFO_SIZE = 8;
 export const LINE_INFO_SIZE = 16;
+/** An instruction is 8 bytes; its 32-bit immediate starts at byte 4. */
+const INSN_SIZE = 8;
+const IMM_OFFSET = 4;
 /** Line info packs the line number above a 10-bit column. */
 const LINE_SHIFT = 10;
 
@@ -33,7 +36,7 @@ export interface LinkedProgram {
   /** `struct bpf_func_info[]`, or undefined when there is none or BTF info is off. */
   readonly funcInfo: Uint8Array | undefined;
   readonly lineInfo: Uint8Array | undefined;
-  /** The instructions in load order (the verifier's instruction indices count their slots). */
+  /** The spec's instructions, in load order (the verifier's instruction indices count their slots). */
   readonly instructions: readonly Instruction[];
 }
 
@@ -44,7 +47,7 @@ export interface LinkedProgram {
  *   that nothing resolved).
  */
 export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndian = true): LinkedProgram {
-  const insns = spec.instructions.map((insn) => insn.clone());
+  const insns = spec.instructions;
   const slotOf = new Array<number>(insns.length);
   const symbolSlot = new Map<string, number>();
   let slot = 0;
@@ -54,24 +57,30 @@ export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndia
     slot += insn.slots;
   });
 
+  // Encode the spec's instructions as they are, then patch each reference's immediate in the bytes,
+  // so that linking never copies or changes the spec.
+  const bytes = encodeInstructions(insns, { littleEndian });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   insns.forEach((insn, i) => {
     const ref = insn.reference;
     if (ref === undefined) return;
     const fail = (what: string): never => {
       throw new WaggleError(`Cannot link program "${spec.name}": instruction ${slotOf[i]} ${what}`);
     };
+    let imm: number;
     if (insn.isPseudoCall || insn.isPseudoFunc) {
       const target = symbolSlot.get(ref) ?? fail(`refers to function "${ref}", which is not part of the program`);
-      insn.imm = target - (slotOf[i]! + 1);
+      imm = target - (slotOf[i]! + 1);
     } else if (insn.isMapReference) {
-      insn.imm = env.mapFd(ref);
+      imm = env.mapFd(ref);
     } else {
-      fail(`refers to "${ref}", which nothing resolved (an extern?)`);
+      return fail(`refers to "${ref}", which nothing resolved (an extern?)`);
     }
+    view.setInt32(slotOf[i]! * INSN_SIZE + IMM_OFFSET, imm, littleEndian);
   });
 
   return {
-    insns: encodeInstructions(insns, { littleEndian }),
+    insns: bytes,
     funcInfo: env.withBtfInfo ? funcInfo(insns, slotOf, littleEndian) : undefined,
     lineInfo: env.withBtfInfo ? lineInfo(insns, slotOf, littleEndian) : undefined,
     instructions: insns,

@@ -90,7 +90,9 @@ export function parseCode(ctx: ParseContext, maps: MapIndex): ParsedCode {
     for (const fn of list) functions.set(fn.name, fn);
   }
 
-  const functionAt = (sectionIndex: number, offset: number) => bySection.get(sectionIndex)?.find((f) => f.offset === offset);
+  const byOffset = new Map<number, Map<number, FunctionSpec>>();
+  for (const [index, list] of bySection) byOffset.set(index, new Map(list.map((fn) => [fn.offset, fn])));
+  const functionAt = (sectionIndex: number, offset: number) => byOffset.get(sectionIndex)?.get(offset);
 
   for (const section of sections) {
     const { bySlot } = decoded.get(section.index)!;

@@ -39,9 +39,23 @@ export function objectError(ctx: ParseContext, what: string, section?: ElfSectio
   });
 }
 
+/** The symbols of each section, grouped once per ELF file. */
+const symbolsBySection = new WeakMap<ElfFile, Map<number, ElfSymbol[]>>();
+
 /** The symbols defined in a section, in symbol-table order. */
-export function symbolsIn(ctx: ParseContext, section: ElfSection): ElfSymbol[] {
-  return ctx.elf.symbols.filter((sym) => sym.index !== 0 && sym.shndx === section.index);
+export function symbolsIn(ctx: ParseContext, section: ElfSection): readonly ElfSymbol[] {
+  let groups = symbolsBySection.get(ctx.elf);
+  if (!groups) {
+    groups = new Map();
+    for (const sym of ctx.elf.symbols) {
+      if (sym.index === 0) continue;
+      let list = groups.get(sym.shndx);
+      if (!list) groups.set(sym.shndx, (list = []));
+      list.push(sym);
+    }
+    symbolsBySection.set(ctx.elf, groups);
+  }
+  return groups.get(section.index) ?? [];
 }
 
 /** The symbol a relocation refers to, checked against the symbol table. */

@@ -23,7 +23,8 @@ const MIN_SUFFIX_LEN = 7;
 export function fixupDatasecs(ctx: ParseContext): void {
   const btf = ctx.btf;
   if (!btf) return;
-  for (const [id, type] of btf) {
+  for (const id of btf.idsOfKind("datasec")) {
+    const type = btf.type(id);
     if (type.kind !== "datasec") continue;
     const section = ctx.elf.sectionByName(type.name);
     if (!section) continue; // .kconfig and .ksyms describe externs, not ELF sections
@@ -35,7 +36,8 @@ export function fixupDatasecs(ctx: ParseContext): void {
       return sym && sym.value !== info.offset ? { ...info, offset: sym.value } : info;
     });
     vars.sort((a, b) => a.offset - b.offset);
-    btf.set(id, { ...type, size: section.size, vars });
+    const unchanged = type.size === section.size && vars.every((v, i) => v === type.vars[i]);
+    if (!unchanged) btf.set(id, { ...type, size: section.size, vars });
   }
 }
 

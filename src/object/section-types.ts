@@ -152,13 +152,24 @@ const SECTION_TABLE: readonly Row[] = [
  * program section (the caller decides whether that is an error).
  */
 export function sectionType(sectionName: string): SectionType | undefined {
+  if (known.has(sectionName)) return known.get(sectionName);
   const name = sectionName.startsWith("?") ? sectionName.slice(1) : sectionName;
+  let found: SectionType | undefined;
   for (const [pattern, programType, expectedAttachType, flags] of SECTION_TABLE) {
     const target = matchPattern(pattern, name);
-    if (target !== undefined) return { pattern, programType, expectedAttachType, flags, target };
+    if (target !== undefined) {
+      found = Object.freeze({ pattern, programType, expectedAttachType, flags, target });
+      break;
+    }
   }
-  return undefined;
+  if (known.size < CACHE_LIMIT) known.set(sectionName, found);
+  return found;
 }
+
+/** Answers already computed: objects repeat a handful of section names. */
+const known = new Map<string, SectionType | undefined>();
+/** Section names are chosen by object authors; bound the cache against odd inputs (fuzzing). */
+const CACHE_LIMIT = 1024;
 
 /** The attach target part of `name` if `pattern` matches it, else undefined. */
 function matchPattern(pattern: string, name: string): string | undefined {

@@ -13,7 +13,7 @@ import { beginAttr, bpfError, bpfRaw, Errno } from "./bpf-call.js";
 import { missingCapabilities } from "./capabilities.js";
 import { BpfCmd, BpfMapFlags } from "./constants.js";
 import { FD } from "./fd.js";
-import { NativeBuffer, scratch } from "./native-memory.js";
+import { scratch } from "./native-memory.js";
 import { type LogOptions, runWithLog } from "./verifier-log.js";
 
 /** Options of BPF_BTF_LOAD. */
@@ -35,34 +35,29 @@ const NEEDS = ["CAP_BPF"] as const;
 /** Loads a BTF blob; returns its fd and, when asked for, the kernel's log. */
 export function btfLoad(bytes: Uint8Array, options: BtfLoadOptions = {}): LoadedBtf {
   if (bytes.length === 0) throw new RangeError("BTF blob is empty");
-  const blob = NativeBuffer.allocate(bytes.length);
-  try {
-    blob.bytes.set(bytes);
-    const outcome = runWithLog(
-      (logLevel, logBuf, logSize) => {
-        writeFields(beginAttr(btfLoadAttr), 0, btfLoadAttr, {
-          btf: blob.address,
-          btfLogBuf: logBuf,
-          btfSize: bytes.length,
-          btfLogSize: logSize,
-          btfLogLevel: logLevel,
-          btfFlags: options.tokenFd !== undefined ? BpfMapFlags.TOKEN_FD : 0,
-          btfTokenFd: options.tokenFd,
-        });
-        return bpfRaw(BpfCmd.BTF_LOAD, btfLoadAttr.size);
-      },
-      () => scratch.view.getUint32(btfLoadAttr.fields.btfLogTrueSize.offset, true),
-      options,
-      (errno) => errno !== Errno.EPERM || missingCapabilities(NEEDS).length === 0,
-    );
-    const { result, log, truncated } = outcome;
-    if (result >= 0) return { fd: new FD(result, "BTF"), log };
-    const errno = -result;
-    if (errno !== Errno.EPERM && (log.trim() !== "" || errno === Errno.EINVAL)) {
-      throw new VerifierError("", errno, log, {}, truncated, "BTF");
-    }
-    throw bpfError(BpfCmd.BTF_LOAD, errno, "BTF blob", NEEDS);
-  } finally {
-    blob.close();
+  const [blob] = scratch.pack([bytes]) as [number];
+  const outcome = runWithLog(
+    (logLevel, logBuf, logSize) => {
+      writeFields(beginAttr(btfLoadAttr), 0, btfLoadAttr, {
+        btf: blob,
+        btfLogBuf: logBuf,
+        btfSize: bytes.length,
+        btfLogSize: logSize,
+        btfLogLevel: logLevel,
+        btfFlags: options.tokenFd !== undefined ? BpfMapFlags.TOKEN_FD : 0,
+        btfTokenFd: options.tokenFd,
+      });
+      return bpfRaw(BpfCmd.BTF_LOAD, btfLoadAttr.size);
+    },
+    () => scratch.view.getUint32(btfLoadAttr.fields.btfLogTrueSize.offset, true),
+    options,
+    (errno) => errno !== Errno.EPERM || missingCapabilities(NEEDS).length === 0,
+  );
+  const { result, log, truncated } = outcome;
+  if (result >= 0) return { fd: new FD(result, "BTF"), log };
+  const errno = -result;
+  if (errno !== Errno.EPERM && (log.trim() !== "" || errno === Errno.EINVAL)) {
+    throw new VerifierError("", errno, log, {}, truncated, "BTF");
   }
+  throw bpfError(BpfCmd.BTF_LOAD, errno, "BTF blob", NEEDS);
 }

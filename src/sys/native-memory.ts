@@ -62,6 +62,28 @@ class ScratchArena {
     if (size > this.dataSize) this.map(Math.max(size, this.dataSize * 2));
   }
 
+  /**
+   * Copies byte arrays into the data region, each 8-byte aligned, and returns their addresses (0 for a
+   * missing or empty part). The previous data contents are lost.
+   */
+  pack(parts: readonly (Uint8Array | undefined)[]): number[] {
+    let size = 0;
+    for (const part of parts) size += align8(part?.length ?? 0);
+    this.reserve(size);
+    const addresses: number[] = [];
+    let offset = ATTR_REGION_SIZE;
+    for (const part of parts) {
+      if (part === undefined || part.length === 0) {
+        addresses.push(0);
+        continue;
+      }
+      this.bytes.set(part, offset);
+      addresses.push(this.address + offset);
+      offset += align8(part.length);
+    }
+    return addresses;
+  }
+
   /** Zeroes the first `size` bytes of the attr region. */
   zeroAttr(size: number): void {
     this.bytes.fill(0, 0, size);

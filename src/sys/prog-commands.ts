@@ -15,7 +15,7 @@ import { beginAttr, bpfCall, bpfError, bpfRaw, Errno, policyDenial } from "./bpf
 import { missingCapabilities, progLoadCapabilities } from "./capabilities.js";
 import { BPF_INSN_SIZE, BpfCmd, BpfProgFlags, BpfProgType } from "./constants.js";
 import { FD } from "./fd.js";
-import { align8, ATTR_REGION_SIZE, cStringBytes, NativeBuffer, scratch } from "./native-memory.js";
+import { align8, ATTR_REGION_SIZE, cStringBytes, scratch } from "./native-memory.js";
 import { pageSize } from "./system.js";
 import { lastInstruction, type LogOptions, runWithLog } from "./verifier-log.js";
 
@@ -89,47 +89,44 @@ export function progLoad(p: ProgLoadParams): LoadedProgram {
   const needs = progLoadCapabilities(p.progType);
   const flags = (p.flags ?? 0) | (p.tokenFd !== undefined ? BpfProgFlags.TOKEN_FD : 0);
 
-  const { buffer, addresses } = NativeBuffer.pack([p.insns, cStringBytes(p.license), p.funcInfo, p.lineInfo, fdArray]);
+  // The inputs stay in the scratch data region for the whole command: attempts rewrite only the attr.
+  const addresses = scratch.pack([p.insns, cStringBytes(p.license), p.funcInfo, p.lineInfo, fdArray]);
   const [insns, license, funcInfo, lineInfo, fdArrayAddress] = addresses as [number, number, number, number, number];
-  try {
-    const outcome = runWithLog(
-      (logLevel, logBuf, logSize) => {
-        writeFields(beginAttr(progLoadAttr), 0, progLoadAttr, {
-          progType: p.progType,
-          insnCnt: p.insns.length / BPF_INSN_SIZE,
-          insns,
-          license,
-          logLevel,
-          logSize,
-          logBuf,
-          kernVersion: p.kernVersion,
-          progFlags: flags >>> 0,
-          progName: p.name,
-          progIfindex: p.progIfindex,
-          expectedAttachType: p.expectedAttachType,
-          progBtfFd: p.progBtfFd,
-          funcInfoRecSize: funcInfoCnt > 0 ? p.funcInfoRecSize : undefined,
-          funcInfo,
-          funcInfoCnt,
-          lineInfoRecSize: lineInfoCnt > 0 ? p.lineInfoRecSize : undefined,
-          lineInfo,
-          lineInfoCnt,
-          attachBtfId: p.attachBtfId,
-          attachProgFd: p.attachProgFd ?? p.attachBtfObjFd,
-          fdArray: fdArrayAddress,
-          progTokenFd: p.tokenFd,
-        });
-        return bpfRaw(BpfCmd.PROG_LOAD, progLoadAttr.size);
-      },
-      () => scratch.view.getUint32(progLoadAttr.fields.logTrueSize.offset, true),
-      p,
-      (errno) => errno !== Errno.EPERM || missingCapabilities(needs).length === 0,
-    );
-    if (outcome.result >= 0) return { fd: new FD(outcome.result, what), log: outcome.log };
-    throw loadError(p.name ?? "", what, -outcome.result, outcome.log, outcome.truncated, needs);
-  } finally {
-    buffer.close();
-  }
+  const outcome = runWithLog(
+    (logLevel, logBuf, logSize) => {
+      writeFields(beginAttr(progLoadAttr), 0, progLoadAttr, {
+        progType: p.progType,
+        insnCnt: p.insns.length / BPF_INSN_SIZE,
+        insns,
+        license,
+        logLevel,
+        logSize,
+        logBuf,
+        kernVersion: p.kernVersion,
+        progFlags: flags >>> 0,
+        progName: p.name,
+        progIfindex: p.progIfindex,
+        expectedAttachType: p.expectedAttachType,
+        progBtfFd: p.progBtfFd,
+        funcInfoRecSize: funcInfoCnt > 0 ? p.funcInfoRecSize : undefined,
+        funcInfo,
+        funcInfoCnt,
+        lineInfoRecSize: lineInfoCnt > 0 ? p.lineInfoRecSize : undefined,
+        lineInfo,
+        lineInfoCnt,
+        attachBtfId: p.attachBtfId,
+        attachProgFd: p.attachProgFd ?? p.attachBtfObjFd,
+        fdArray: fdArrayAddress,
+        progTokenFd: p.tokenFd,
+      });
+      return bpfRaw(BpfCmd.PROG_LOAD, progLoadAttr.size);
+    },
+    () => scratch.view.getUint32(progLoadAttr.fields.logTrueSize.offset, true),
+    p,
+    (errno) => errno !== Errno.EPERM || missingCapabilities(needs).length === 0,
+  );
+  if (outcome.result >= 0) return { fd: new FD(outcome.result, what), log: outcome.log };
+  throw loadError(p.name ?? "", what, -outcome.result, outcome.log, outcome.truncated, needs);
 }
 
 /** The error for a failed load; see the file header for the order of the cases. */

@@ -1,0 +1,47 @@
+// Open + load + close of a 5-program / 5-map object (fixtures/obj/bench_multi.o), Waggle against
+// libbpf 1.1 (bench/c/load_libbpf.c), same iterations, one run. Node start-up is excluded: Waggle's
+// modules are imported and warmed before timing, and libbpf's first (cold) iteration is reported
+// apart from the steady state, as ours is.
+import { readFileSync } from "node:fs";
+import { cBaseline, header, msSince, root, row, runBaseline, stats } from "./lib.mjs";
+
+const OBJECT = `${root}fixtures/obj/bench_multi.o`;
+
+export async function run({ iterations = 100, warmup = 5 } = {}) {
+  const { load, ObjectSpec } = await import(`${root}dist/src/index.js`);
+  const bytes = new Uint8Array(readFileSync(OBJECT));
+
+  const coldStart = process.hrtime.bigint();
+  load(ObjectSpec.parse(bytes, { file: OBJECT })).close();
+  const cold = msSince(coldStart);
+
+  const open = [], loadMs = [], close = [], openLoad = [], total = [];
+  for (let i = 0; i < warmup + iterations; i++) {
+    const t0 = process.hrtime.bigint();
+    const spec = ObjectSpec.parse(new Uint8Array(readFileSync(OBJECT)), { file: OBJECT });
+    const t1 = process.hrtime.bigint();
+    const coll = load(spec);
+    const t2 = process.hrtime.bigint();
+    coll.close();
+    const t3 = process.hrtime.bigint();
+    if (i < warmup) continue;
+    open.push(Number(t1 - t0) / 1e6);
+    loadMs.push(Number(t2 - t1) / 1e6);
+    close.push(Number(t3 - t2) / 1e6);
+    openLoad.push(Number(t2 - t0) / 1e6);
+    total.push(Number(t3 - t0) / 1e6);
+  }
+
+  const binary = cBaseline("load_libbpf");
+  const c = binary ? runBaseline(binary, [OBJECT, String(iterations), String(warmup)]) : undefined;
+
+  header(`open + load + close of bench_multi.o (5 programs, 5 maps), ${iterations} iterations, median ms`);
+  row("open (parse)", stats(open).median, c?.open_ms.median, "ms");
+  row("load (maps + programs)", stats(loadMs).median, c?.load_ms.median, "ms");
+  row("close", stats(close).median, c?.close_ms.median, "ms");
+  row("open + load", stats(openLoad).median, c?.open_load_ms.median, "ms");
+  row("open + load (min)", stats(openLoad).min, c?.open_load_ms.min, "ms");
+  row("open + load + close", stats(total).median, c?.total_ms.median, "ms");
+  row("first load in the process (cold)", cold, c?.cold_total_ms, "ms");
+  return { openLoadRatio: c ? stats(openLoad).median / c.open_load_ms.median : undefined };
+}
