@@ -136,6 +136,8 @@ function arrayCodec(btf: Btf, elemId: TypeId, count: number, seen: Set<TypeId>):
 /** One named field of a record: where it is and how to read it. */
 interface Field {
   readonly name: string;
+  /** Width in bits (for bounds checks). */
+  readonly bits: number;
   readonly decode: (view: DataView, base: number) => BtfValue;
   readonly encode: (value: BtfValue, view: DataView, base: number) => void;
 }
@@ -149,7 +151,7 @@ function recordCodec(
   seen: Set<TypeId>,
 ): Codec<BtfValue> {
   const description = `${kind} ${name || "(anon)"}`;
-  const fields = collectFields(btf, members, 0, seen);
+  const fields = collectFields(btf, members, 0, size * 8, description, seen);
   return {
     size,
     description,
@@ -176,25 +178,40 @@ function recordCodec(
 }
 
 /** The named fields of a struct/union, flattening anonymous members; offsets are relative to the record. */
-function collectFields(btf: Btf, members: readonly BtfMember[], baseBits: number, seen: Set<TypeId>): Field[] {
+function collectFields(
+  btf: Btf,
+  members: readonly BtfMember[],
+  baseBits: number,
+  limitBits: number,
+  description: string,
+  seen: Set<TypeId>,
+): Field[] {
   const fields: Field[] = [];
+  const outside = (m: BtfMember): never => {
+    throw new FormatError("BTF", `member "${m.name}" of ${description} lies outside it`);
+  };
   for (const m of members) {
     const bitOffset = baseBits + m.bitOffset;
     if (m.name === "") {
       const t = btf.type(btf.resolve(m.type));
       if (t.kind === "struct" || t.kind === "union") {
-        fields.push(...collectFields(btf, t.members, bitOffset, seen));
+        if (bitOffset + t.size * 8 > limitBits) outside(m);
+        fields.push(...collectFields(btf, t.members, bitOffset, limitBits, description, seen));
         continue;
       }
     }
     if (m.bitfieldSize > 0 || bitOffset % 8 !== 0) {
-      fields.push(bitfield(btf, m, bitOffset));
+      const field = bitfield(btf, m, bitOffset);
+      if (bitOffset + field.bits > limitBits) outside(m);
+      fields.push(field);
       continue;
     }
     const codec = compile(btf, m.type, seen);
+    if (bitOffset + codec.size * 8 > limitBits) outside(m);
     const at = bitOffset / 8;
     fields.push({
       name: m.name,
+      bits: codec.size * 8,
       decode: (view, base) => codec.decode(view, base + at),
       encode: (value, view, base) => codec.encode(value, view, base + at),
     });
@@ -230,6 +247,7 @@ function bitfield(btf: Btf, m: BtfMember, bitOffset: number): Field {
   };
   return {
     name: m.name,
+    bits,
     decode(view, base) {
       let v = (read(view, base) >> shift) & mask;
       if (signed && v >> BigInt(bits - 1) === 1n) v -= 1n << BigInt(bits);

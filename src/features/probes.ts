@@ -12,7 +12,7 @@ import { ProgramBuilder, R0, R1, R2, R3, R4, R5, helperId, encodeInstructions } 
 import { NotSupportedError, isWaggleError, type SyscallError } from "../errors.js";
 import { kernelBtf } from "../kernel/kernel-btf.js";
 import { btfLoad, mapCreate, pageSize, progLoad, type FD } from "../sys/index.js";
-import { ATTACH_TYPES, MAP_TYPES, MapFlags, PROGRAM_TYPES, type AttachTypeName, type MapTypeName, type ProgramTypeName } from "../uapi.js";
+import { ATTACH_TYPES, MAP_TYPES, MapFlags, PROGRAM_TYPES, ProgramFlags, type AttachTypeName, type MapTypeName, type ProgramTypeName } from "../uapi.js";
 
 /** A probe's verdict: supported, or not with the kernel's reason. */
 export interface ProbeResult {
@@ -184,17 +184,22 @@ function probeStructOpsMap(): ProbeResult {
   const vmlinux = kernelBtf();
   const id = vmlinux.find("bpf_struct_ops_tcp_congestion_ops", "struct");
   if (id === undefined) return { supported: false, reason: "the kernel's BTF has no bpf_struct_ops_tcp_congestion_ops" };
+  // The kernel also wants an object BTF fd alongside the vmlinux value type.
+  const btf = intBtf();
   try {
     const fd = mapCreate({
       mapType: MAP_TYPES.struct_ops,
       keySize: 4,
       valueSize: vmlinux.sizeof(id),
       maxEntries: 1,
+      btfFd: btf.value,
       btfVmlinuxValueTypeId: id,
     });
     return closing([fd], () => ({ supported: true }));
   } catch (error) {
     return verdict(error);
+  } finally {
+    btf.close();
   }
 }
 
@@ -250,14 +255,24 @@ export function probeHelper(probe: ProgramProbe, helper: string | number): Probe
 /** Loads a probe program with whatever its type needs (GPL license, an attach target). */
 function loadProbe(probe: ProgramProbe, insns: Uint8Array): FD {
   const attachBtfId = probeAttachTarget(probe);
+  const attachType = probe.attachType ?? REQUIRED_ATTACH_TYPE[probe.type];
   return progLoad({
     progType: PROGRAM_TYPES[probe.type],
     insns,
     license: "GPL",
-    ...(probe.attachType !== undefined && { expectedAttachType: ATTACH_TYPES[probe.attachType] }),
+    ...(attachType !== undefined && { expectedAttachType: ATTACH_TYPES[attachType] }),
+    ...(probe.type === "syscall" && { flags: ProgramFlags.SLEEPABLE }), // syscall programs must sleep
     ...(attachBtfId !== undefined && { attachBtfId }),
   }).fd;
 }
+
+/** Program types the kernel loads only with an expected attach type: probed with a typical one. */
+const REQUIRED_ATTACH_TYPE: Partial<Record<ProgramTypeName, AttachTypeName>> = {
+  cgroup_sock_addr: "cgroup_inet4_connect",
+  cgroup_sockopt: "cgroup_getsockopt",
+  sk_lookup: "sk_lookup",
+  netfilter: "netfilter",
+};
 
 /** Kernel functions that exist in every BTF-enabled kernel, for probing BTF-attached program kinds. */
 function probeAttachTarget(probe: ProgramProbe): number | undefined {

@@ -48,6 +48,8 @@ export interface MapSpecInit {
   innerMap?: MapSpec;
   slots?: MapSlotInit[];
   data?: Uint8Array;
+  /** Initial contents of this many zero bytes, allocated only when first used (for `.bss`). */
+  zeroFill?: number;
   kernelName?: string;
 }
 
@@ -76,8 +78,9 @@ export class MapSpec {
   innerMap: MapSpec | undefined;
   /** Static initialisers of prog arrays and map-in-maps. */
   slots: MapSlotInit[];
-  /** Initial contents of a global-data map (its single value), or undefined. */
-  data: Uint8Array | undefined;
+  #data: Uint8Array | undefined;
+  /** Size of zero-filled initial contents not allocated yet (`.bss`: allocated on first use). */
+  #zeroFill: number;
   /** The name given to the kernel (at most 15 characters); defaults to `name`. */
   kernelName: string;
 
@@ -97,15 +100,31 @@ export class MapSpec {
     this.valueType = init.valueType ?? 0;
     this.innerMap = init.innerMap;
     this.slots = init.slots ?? [];
-    this.data = init.data;
+    this.#data = init.data;
+    this.#zeroFill = init.data === undefined ? (init.zeroFill ?? 0) : 0;
     this.kernelName = init.kernelName ?? init.name;
+  }
+
+  /** Initial contents of a global-data map (its single value), or undefined for other maps. */
+  get data(): Uint8Array | undefined {
+    if (this.#data === undefined && this.#zeroFill > 0) {
+      this.#data = new Uint8Array(this.#zeroFill);
+      this.#zeroFill = 0;
+    }
+    return this.#data;
+  }
+
+  set data(value: Uint8Array | undefined) {
+    this.#data = value;
+    this.#zeroFill = 0;
   }
 
   /** A deep copy, safe to edit independently. */
   copy(): MapSpec {
     const init: MapSpecInit = { ...this, slots: this.slots.map((s) => ({ ...s })) };
     if (this.innerMap) init.innerMap = this.innerMap.copy();
-    if (this.data) init.data = this.data.slice();
+    if (this.#data) init.data = this.#data.slice();
+    else if (this.#zeroFill > 0) init.zeroFill = this.#zeroFill;
     return new MapSpec(init);
   }
 }

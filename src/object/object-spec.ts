@@ -98,7 +98,7 @@ export class ObjectSpec {
     };
     if (elf.machine !== EM_BPF) objectError({ ...base, btf: undefined, btfExt: undefined }, `not an eBPF object (ELF machine ${elf.machine})`);
     if (elf.type !== ET_REL) objectError({ ...base, btf: undefined, btfExt: undefined }, `not a relocatable object (ELF type ${elf.type})`);
-    if (elf.symbols.length === 0) objectError({ ...base, btf: undefined, btfExt: undefined }, "no symbol table (is the object stripped?)");
+    if (elf.symbols.length <= 1) objectError({ ...base, btf: undefined, btfExt: undefined }, "no symbol table (is the object stripped?)");
 
     const btfSection = elf.sectionByName(".BTF");
     const btf = btfSection ? Btf.parse(btfSection.data, { ...(options.file !== undefined && { file: options.file }) }) : undefined;

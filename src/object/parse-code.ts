@@ -144,6 +144,7 @@ function splitFunctions(ctx: ParseContext, section: ElfSection, insns: Instructi
       body.push(insn);
       slot += insn.slots;
     }
+    if (body.length === 0) objectError(ctx, `function "${sym.name}" has no instructions`, section, sym.value);
     const name = known.has(sym.name) ? `${sym.name}@${section.name}` : sym.name;
     body[0]!.symbol = name;
     out.push({ name, section, offset: sym.value, entry: section.name !== ".text", instructions: body });
@@ -223,7 +224,9 @@ function relocate(
     const map = maps.data(target.index) ?? fail(`relocation against empty data section "${target.name}"`);
     insn.src = BPF_PSEUDO_MAP_VALUE;
     const implicit = addend ?? insn.imm;
-    insn.imm2 = ctx.producer === "gcc" ? implicit : sym.value + implicit;
+    const offset = ctx.producer === "gcc" ? implicit : sym.value + implicit;
+    if (offset < 0 || offset > target.size) fail(`relocation points ${offset} bytes into "${target.name}", which holds ${target.size}`);
+    insn.imm2 = offset;
     insn.imm = 0;
     insn.reference = map.name;
     return;

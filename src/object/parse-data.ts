@@ -16,6 +16,8 @@ import { VariableSpec } from "./variable-spec.js";
 
 /** The kernel's limit on object names, including the terminating NUL. */
 const BPF_OBJ_NAME_LEN = 16;
+/** A map value's size is a u32. */
+const MAX_VALUE_SIZE = 0xffff_ffff;
 /** libbpf reserves at least this many characters of a data map's name for the section suffix. */
 const MIN_SUFFIX_LEN = 7;
 
@@ -49,6 +51,7 @@ export function parseGlobalData(ctx: ParseContext): { maps: MapSpec[]; variables
     const kind = dataSectionKind(section.name);
     if (kind === undefined || section.size === 0) continue;
     if (kind !== "bss" && section.type === SHT_NOBITS) objectError(ctx, "initialised data section has no contents", section);
+    if (section.size > MAX_VALUE_SIZE) objectError(ctx, `global data of ${section.size} bytes is larger than a map value can be`, section);
     const datasec = ctx.btf?.find(section.name, "datasec");
     const map = new MapSpec({
       name: section.name,
@@ -60,7 +63,7 @@ export function parseGlobalData(ctx: ParseContext): { maps: MapSpec[]; variables
       maxEntries: 1,
       flags: (kind === "rodata" ? MapFlags.RDONLY_PROG : 0) | (hasGlobalVariable(ctx.btf, datasec) ? MapFlags.MMAPABLE : 0),
       valueType: datasec ?? 0,
-      data: section.type === SHT_NOBITS ? new Uint8Array(section.size) : section.data.slice(),
+      ...(section.type === SHT_NOBITS ? { zeroFill: section.size } : { data: section.data.slice() }),
       kernelName: dataMapName(ctx.objectName, section.name),
     });
     maps.push(map);
