@@ -7,7 +7,7 @@ import { cBaseline, header, msSince, root, row, runBaseline, stats } from "./lib
 
 const OBJECT = `${root}fixtures/obj/bench_multi.o`;
 
-export async function run({ iterations = 100, warmup = 5 } = {}) {
+export async function run({ iterations = 200, warmup = 300 } = {}) {
   const { load, ObjectSpec } = await import(`${root}dist/src/index.js`);
   const bytes = new Uint8Array(readFileSync(OBJECT));
 

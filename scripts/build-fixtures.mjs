@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the eBPF fixture corpus: fixtures/src/*.bpf.c with clang-19 and fixtures/src/*.gcc.c with
-// Debian's bpf-gcc, into fixtures/obj/. The objects are committed, so the build must be reproducible:
+// Builds the committed eBPF objects: the test fixtures (fixtures/src → fixtures/obj) and the examples'
+// programs (examples/bpf, objects beside their sources); *.bpf.c with clang-19, *.gcc.c with Debian's
+// bpf-gcc. The objects are committed, so the build must be reproducible:
 // clang runs with cwd = fixtures/src, a relative source path and -fdebug-compilation-dir=. (clang
 // joins the compilation directory into the file names of BTF line info, so without it .BTF.ext would
 // hold absolute paths; with it they read "./xdp_filter.bpf.c", "./include/net.h"); DWARF is stripped
@@ -32,8 +33,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SRC_DIR = join(ROOT, 'fixtures', 'src');
-const OBJ_DIR = join(ROOT, 'fixtures', 'obj');
+/** Source folders and where their objects go: the test fixtures, and the examples' programs. */
+const CORPORA = [
+  { name: 'fixtures', src: join(ROOT, 'fixtures', 'src'), obj: join(ROOT, 'fixtures', 'obj') },
+  { name: 'examples', src: join(ROOT, 'examples', 'bpf'), obj: join(ROOT, 'examples', 'bpf') },
+];
 
 /** The tools, and the Debian package that provides each. */
 const TOOLS = {
@@ -115,8 +119,8 @@ function matchesOnly(fx, only) {
 }
 
 /** Tokens of a `// build: ...` first line, or none. */
-async function extraFlags(file) {
-  const text = await readFile(join(SRC_DIR, file), 'utf8');
+async function extraFlags(fx) {
+  const text = await readFile(join(fx.corpus.src, fx.file), 'utf8');
   const first = text.split('\n', 1)[0];
   const m = /^\s*\/\/\s*build:\s*(.*)$/.exec(first);
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
@@ -145,20 +149,22 @@ function run(bin, args, { cwd, verbose, env = ENV }) {
   });
 }
 
-async function buildOne(fx, outDir, workDir, ctx) {
-  const extra = await extraFlags(fx.file);
-  const tmpObj = join(workDir, `${fx.out}.unstripped`);
+async function buildOne(fx, outDirs, workDir, ctx) {
+  const extra = await extraFlags(fx);
+  const outDir = outDirs.get(fx.corpus.name);
+  const tmpObj = join(workDir, `${fx.corpus.name}-${fx.out}.unstripped`);
   const dest = join(outDir, fx.out);
   const tmpDest = join(outDir, `.${fx.out}.tmp`);
+  const cwd = fx.corpus.src;
   try {
     if (fx.kind === 'clang') {
       await run(TOOLS.clang.bin, [...clangFlags(ctx.multiarch), ...extra, '-c', fx.file, '-o', tmpObj],
-        { cwd: SRC_DIR, verbose: ctx.verbose });
+        { cwd, verbose: ctx.verbose });
       // -g removes DWARF (and its relocations) but keeps .BTF / .BTF.ext and the symbol table.
-      await run(TOOLS.strip.bin, ['-g', tmpObj, '-o', tmpDest], { cwd: SRC_DIR, verbose: ctx.verbose });
+      await run(TOOLS.strip.bin, ['-g', tmpObj, '-o', tmpDest], { cwd, verbose: ctx.verbose });
     } else {
       const gcc = [TOOLS.gcc.bin, ...gccFlags(ctx.multiarch), ...extra, '-c', fx.file, '-o', tmpDest];
-      await run(TOOLS.setarch.bin, [ctx.machine, '-R', ...gcc], { cwd: SRC_DIR, verbose: ctx.verbose, env: GCC_ENV });
+      await run(TOOLS.setarch.bin, [ctx.machine, '-R', ...gcc], { cwd, verbose: ctx.verbose, env: GCC_ENV });
     }
     const bytes = await readFile(tmpDest);
     if (!bytes.includes(Buffer.from('.BTF\0'))) {
@@ -194,7 +200,11 @@ async function main() {
   if (!host) die(`unsupported host architecture ${process.arch} (known: ${Object.keys(HOSTS).join(', ')})`);
   const multiarch = `/usr/include/${host.multiarch}`;
 
-  const all = (await readdir(SRC_DIR)).sort().map(describe).filter(Boolean);
+  const all = [];
+  for (const corpus of CORPORA) {
+    const files = await readdir(corpus.src).catch(() => []);
+    for (const fx of files.sort().map(describe).filter(Boolean)) all.push({ ...fx, corpus });
+  }
   const selected = opts.only ? all.filter((fx) => matchesOnly(fx, opts.only)) : all;
   if (selected.length === 0) die(opts.only ? `no fixture named ${opts.only}` : 'no fixtures found');
 
@@ -202,16 +212,16 @@ async function main() {
   if (selected.some((fx) => fx.kind === 'gcc')) { checkTool(TOOLS.gcc); checkTool(TOOLS.setarch); }
 
   const workDir = await mkdtemp(join(tmpdir(), 'waggle-fixtures-'));
-  const outDir = opts.check ? join(workDir, 'obj') : OBJ_DIR;
-  await mkdir(outDir, { recursive: true });
+  const outDirs = new Map(CORPORA.map((c) => [c.name, opts.check ? join(workDir, c.name) : c.obj]));
+  for (const dir of outDirs.values()) await mkdir(dir, { recursive: true });
   const ctx = { multiarch, machine: host.machine, verbose: opts.verbose };
   let failed = 0;
   try {
-    const results = await pool(selected, Math.max(1, availableParallelism()), (fx) => buildOne(fx, outDir, workDir, ctx));
+    const results = await pool(selected, Math.max(1, availableParallelism()), (fx) => buildOne(fx, outDirs, workDir, ctx));
     results.forEach((r, i) => {
       const fx = selected[i];
       if (r.ok) {
-        if (!opts.check) process.stdout.write(`  ${fx.file.padEnd(28)} → fixtures/obj/${fx.out} (${r.value} bytes)\n`);
+        if (!opts.check) process.stdout.write(`  ${fx.file.padEnd(28)} → ${fx.corpus.name}: ${fx.out} (${r.value} bytes)\n`);
       } else {
         failed++;
         process.stderr.write(`FAILED ${fx.file}: ${r.error.message}\n`);
@@ -226,24 +236,27 @@ async function main() {
     if (opts.check) {
       const differ = [];
       for (const fx of selected) {
-        const fresh = await readFile(join(outDir, fx.out));
+        const fresh = await readFile(join(outDirs.get(fx.corpus.name), fx.out));
         let committed = null;
-        try { committed = await readFile(join(OBJ_DIR, fx.out)); } catch { /* missing */ }
-        if (committed === null) differ.push(`${fx.out} (missing from fixtures/obj/)`);
-        else if (!fresh.equals(committed)) differ.push(`${fx.out} (rebuilt bytes differ)`);
+        try { committed = await readFile(join(fx.corpus.obj, fx.out)); } catch { /* missing */ }
+        if (committed === null) differ.push(`${fx.corpus.name}: ${fx.out} (missing)`);
+        else if (!fresh.equals(committed)) differ.push(`${fx.corpus.name}: ${fx.out} (rebuilt bytes differ)`);
       }
       if (!opts.only) {
-        const expected = new Set(all.map((fx) => fx.out));
-        for (const f of (await readdir(OBJ_DIR)).sort()) {
-          if (f.endsWith('.o') && !expected.has(f)) differ.push(`${f} (no source in fixtures/src/)`);
+        for (const corpus of CORPORA) {
+          const expected = new Set(all.filter((fx) => fx.corpus === corpus).map((fx) => fx.out));
+          const present = await readdir(corpus.obj).catch(() => []);
+          for (const f of present.sort()) {
+            if (f.endsWith('.o') && !expected.has(f)) differ.push(`${corpus.name}: ${f} (no source)`);
+          }
         }
       }
       if (differ.length) {
-        process.stderr.write(`fixtures/obj/ is out of date; run \`npm run fixtures\` and commit:\n`);
+        process.stderr.write(`committed eBPF objects are out of date; run \`npm run fixtures\` and commit:\n`);
         for (const d of differ) process.stderr.write(`  ${d}\n`);
         process.exitCode = 1;
       } else {
-        process.stdout.write(`fixtures up to date (${selected.length} objects rebuilt byte-identical)\n`);
+        process.stdout.write(`eBPF objects up to date (${selected.length} rebuilt byte-identical)\n`);
       }
     } else {
       process.stdout.write(`built ${selected.length} fixture(s)\n`);

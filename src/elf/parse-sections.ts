@@ -57,7 +57,7 @@ export function parseSections(bytes: Uint8Array, header: ElfHeader, file: string
   const names = shstrndx === SHN_UNDEF ? undefined : nameTable(bytes, raw[shstrndx]!, shstrndx, file);
 
   const sections = raw.map((h, index): ElfSection => {
-    const name = names?.get(h.nameOffset, `the name of section ${index}`) ?? "";
+    const name = names?.get(h.nameOffset, ["section", index]) ?? "";
     const f = h.fields;
     return {
       index,
@@ -98,7 +98,7 @@ function readSectionHeader(reader: ByteReader, at: number): RawSectionHeader {
 function nameTable(bytes: Uint8Array, header: RawSectionHeader, index: number, file: string | undefined): StringTable {
   const unnamed = { file, section: sectionLabel(index, "") };
   const data = sectionData(bytes, header, file, index, "");
-  const name = new StringTable(data, unnamed).get(header.nameOffset, `the name of section ${index}`);
+  const name = new StringTable(data, unnamed).get(header.nameOffset, ["section", index]);
   return new StringTable(data, { file, section: sectionLabel(index, name) });
 }
 

@@ -48,7 +48,7 @@ export function parseSymbols(
     }
     symbols.push({
       index,
-      name: names.get(nameOffset, `the name of symbol ${index}`),
+      name: names.get(nameOffset, ["symbol", index]),
       value,
       size,
       type: info & INFO_TYPE_MASK,

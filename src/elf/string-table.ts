@@ -32,17 +32,20 @@ export class StringTable {
     this.budget = MIN_BUDGET + MAX_EXPANSION * data.length;
   }
 
-  /** The NUL-terminated string at `offset`; `owner` names what the string belongs to, for errors. */
-  get(offset: number, owner: string): string {
+  /**
+   * The NUL-terminated string at `offset`. `owner` names what the string belongs to, for errors
+   * (`["symbol", 3]` reads "the name of symbol 3"; given in parts so that no message is built unless needed).
+   */
+  get(offset: number, owner: readonly [what: string, index: number]): string {
     const cached = this.cache.get(offset);
     if (cached !== undefined) return cached;
     if (offset >= this.data.length) {
-      this.fail(`${owner} starts past the end of the string table (size 0x${this.data.length.toString(16)})`, offset);
+      this.fail(`${ownerText(owner)} starts past the end of the string table (size 0x${this.data.length.toString(16)})`, offset);
     }
     const end = this.data.indexOf(0, offset);
-    if (end < 0) this.fail(`${owner} is not NUL-terminated`, offset);
+    if (end < 0) this.fail(`${ownerText(owner)} is not NUL-terminated`, offset);
     this.budget -= end - offset;
-    if (this.budget < 0) this.fail(`${owner} takes the names read from this string table past ${MAX_EXPANSION} times its size`, offset);
+    if (this.budget < 0) this.fail(`${ownerText(owner)} takes the names read from this string table past ${MAX_EXPANSION} times its size`, offset);
     const text = decodeUtf8(this.data, offset, end);
     this.cache.set(offset, text);
     return text;
@@ -51,6 +54,10 @@ export class StringTable {
   private fail(what: string, offset: number): never {
     throw new FormatError("ELF", what, { ...this.place, offset });
   }
+}
+
+function ownerText([what, index]: readonly [string, number]): string {
+  return `the name of ${what} ${index}`;
 }
 
 /** Collects distinct strings into string-table bytes: offset 0 is the empty string. */

@@ -144,6 +144,7 @@ export class ObjectSpec {
     }
 
     const programs = new Map<string, ProgramSpec>();
+    const used = new Set<FunctionSpec>();
     for (const fn of code.functions.values()) {
       if (!fn.entry) continue;
       const rawSection = fn.section.name;
@@ -161,7 +162,7 @@ export class ObjectSpec {
           autoload: !rawSection.startsWith("?"),
           license,
           kernelVersion,
-          instructions: flatten(ctx, fn, code.functions, code.externs),
+          instructions: flatten(ctx, fn, code.functions, code.externs, used),
         }),
       );
     }
@@ -235,21 +236,26 @@ function readVersion(ctx: ParseContext): number {
 
 /**
  * A program's instructions followed by every function it reaches through calls and callback addresses,
- * in the order first referenced, each copied so that programs never share Instruction objects.
+ * in the order first referenced. A function's decoded instructions go to the first program that uses
+ * them and copies to the others (`used` remembers which were taken), so programs never share
+ * Instruction objects.
  */
 function flatten(
   ctx: ParseContext,
   entry: FunctionSpec,
   functions: Map<string, FunctionSpec>,
   externs: Map<string, ExternSpec>,
+  used: Set<FunctionSpec>,
 ): Instruction[] {
   const out: Instruction[] = [];
   const included = new Set<string>([entry.name]);
   const queue: FunctionSpec[] = [entry];
   for (let i = 0; i < queue.length; i++) {
     const fn = queue[i]!;
+    const copy = used.has(fn);
+    used.add(fn);
     for (const insn of fn.instructions) {
-      out.push(insn.clone());
+      out.push(copy ? insn.clone() : insn);
       const ref = insn.reference;
       if (ref === undefined || included.has(ref) || externs.has(ref) || !(insn.isPseudoCall || insn.isPseudoFunc)) continue;
       const callee = functions.get(ref);

@@ -71,17 +71,18 @@ export function parseCode(ctx: ParseContext, maps: MapIndex): ParsedCode {
   const sections = ctx.elf.sections.filter((s) => s.type === SHT_PROGBITS && (s.flags & SHF_EXECINSTR) !== 0 && s.size > 0);
 
   // First pass: split sections into functions, so that relocations can refer to any of them.
-  const decoded = new Map<number, { insns: Instruction[]; bySlot: Map<number, Instruction> }>();
+  // bySlot[i] is the instruction starting at slot i (undefined for the second slot of an ld_imm64).
+  const decoded = new Map<number, { insns: Instruction[]; bySlot: (Instruction | undefined)[] }>();
   for (const section of sections) {
     const insns = decodeInstructions(section.data, {
       littleEndian: ctx.elf.littleEndian,
       section: section.name,
       ...(ctx.file !== undefined && { file: ctx.file }),
     });
-    const bySlot = new Map<number, Instruction>();
+    const bySlot = new Array<Instruction | undefined>(section.data.length / INSN_SIZE);
     let slot = 0;
     for (const insn of insns) {
-      bySlot.set(slot, insn);
+      bySlot[slot] = insn;
       slot += insn.slots;
     }
     decoded.set(section.index, { insns, bySlot });
@@ -98,7 +99,7 @@ export function parseCode(ctx: ParseContext, maps: MapIndex): ParsedCode {
     const { bySlot } = decoded.get(section.index)!;
     attachExtInfo(ctx, section, bySlot);
     const at = (offset: number): Instruction => {
-      const insn = offset % INSN_SIZE === 0 ? bySlot.get(offset / INSN_SIZE) : undefined;
+      const insn = offset % INSN_SIZE === 0 ? bySlot[offset / INSN_SIZE] : undefined;
       if (!insn) objectError(ctx, "relocation does not point at the start of an instruction", section, offset);
       return insn;
     };
@@ -110,8 +111,9 @@ export function parseCode(ctx: ParseContext, maps: MapIndex): ParsedCode {
       relocate(ctx, section, rel.offset, insn, sym, addend, maps, functionAt, externs);
     }
     // Calls inside one section need no relocation: their offset is already relative.
-    for (const [slot, insn] of bySlot) {
-      if (!insn.isPseudoCall || insn.reference !== undefined) continue;
+    for (let slot = 0; slot < bySlot.length; slot++) {
+      const insn = bySlot[slot];
+      if (!insn || !insn.isPseudoCall || insn.reference !== undefined) continue;
       const target = functionAt(section.index, (slot + insn.imm + 1) * INSN_SIZE);
       if (!target) objectError(ctx, "call to an address that is not a function", section, slot * INSN_SIZE);
       insn.reference = target.name;
@@ -153,11 +155,11 @@ function splitFunctions(ctx: ParseContext, section: ElfSection, insns: Instructi
 }
 
 /** Hangs BTF func info, line info and CO-RE records on the instructions they describe. */
-function attachExtInfo(ctx: ParseContext, section: ElfSection, bySlot: Map<number, Instruction>): void {
+function attachExtInfo(ctx: ParseContext, section: ElfSection, bySlot: readonly (Instruction | undefined)[]): void {
   const ext = ctx.btfExt;
   if (!ext) return;
   const at = (insnOff: number, what: string): Instruction => {
-    const insn = insnOff % INSN_SIZE === 0 ? bySlot.get(insnOff / INSN_SIZE) : undefined;
+    const insn = insnOff % INSN_SIZE === 0 ? bySlot[insnOff / INSN_SIZE] : undefined;
     if (!insn) objectError(ctx, `${what} points at offset ${insnOff}, which is not an instruction`, ".BTF.ext");
     return insn;
   };

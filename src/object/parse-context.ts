@@ -65,6 +65,25 @@ export function relocationSymbol(ctx: ParseContext, index: number, section: ElfS
   return sym;
 }
 
+/** DATASEC type ids by section name, found once per Btf without indexing every type name. */
+const datasecsByBtf = new WeakMap<Btf, Map<string, number>>();
+
+/** The id of the DATASEC describing section `name`, if the object's BTF has one. */
+export function datasecOf(ctx: ParseContext, name: string): number | undefined {
+  const btf = ctx.btf;
+  if (!btf) return undefined;
+  let byName = datasecsByBtf.get(btf);
+  if (!byName) {
+    byName = new Map();
+    for (const id of btf.idsOfKind("datasec")) {
+      const sectionName = btf.type(id).name;
+      if (!byName.has(sectionName)) byName.set(sectionName, id);
+    }
+    datasecsByBtf.set(btf, byName);
+  }
+  return byName.get(name);
+}
+
 /** Global-data section kinds by name, as libbpf recognises them. */
 export function dataSectionKind(name: string): "data" | "rodata" | "bss" | undefined {
   if (name === ".data" || name.startsWith(".data.")) return "data";

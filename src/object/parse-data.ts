@@ -11,7 +11,7 @@ import type { Btf } from "../btf/index.js";
 import { SHT_NOBITS, STB_LOCAL, STT_OBJECT, type ElfSection } from "../elf/index.js";
 import { MapFlags } from "../uapi.js";
 import { MapSpec } from "./map-spec.js";
-import { dataSectionKind, objectError, symbolsIn, type ParseContext } from "./parse-context.js";
+import { dataSectionKind, datasecOf, objectError, symbolsIn, type ParseContext } from "./parse-context.js";
 import { VariableSpec } from "./variable-spec.js";
 
 /** The kernel's limit on object names, including the terminating NUL. */
@@ -52,7 +52,7 @@ export function parseGlobalData(ctx: ParseContext): { maps: MapSpec[]; variables
     if (kind === undefined || section.size === 0) continue;
     if (kind !== "bss" && section.type === SHT_NOBITS) objectError(ctx, "initialised data section has no contents", section);
     if (section.size > MAX_VALUE_SIZE) objectError(ctx, `global data of ${section.size} bytes is larger than a map value can be`, section);
-    const datasec = ctx.btf?.find(section.name, "datasec");
+    const datasec = datasecOf(ctx, section.name);
     const map = new MapSpec({
       name: section.name,
       kind,

@@ -11,7 +11,7 @@ import type { BtfMember, BtfStruct, TypeId } from "../btf/index.js";
 import { type ElfSection } from "../elf/index.js";
 import { mapTypeName, type MapTypeName } from "../uapi.js";
 import { MapSpec, type MapPinning, type MapSlotInit } from "./map-spec.js";
-import { objectError, relocationSymbol, symbolsIn, type ParseContext } from "./parse-context.js";
+import { datasecOf, objectError, relocationSymbol, symbolsIn, type ParseContext } from "./parse-context.js";
 
 /** libbpf's pinning values. */
 const LIBBPF_PIN_NONE = 0;
@@ -34,7 +34,7 @@ interface BtfMapDecl {
 export function parseBtfMaps(ctx: ParseContext, section: ElfSection): { maps: MapSpec[]; decls: BtfMapDecl[] } {
   const btf = ctx.btf;
   if (!btf) objectError(ctx, "maps are declared in .maps but the object has no BTF to describe them", section);
-  const datasec = btf.find(section.name, "datasec");
+  const datasec = datasecOf(ctx, section.name);
   if (datasec === undefined) objectError(ctx, "no BTF DATASEC describes the .maps section", section);
   const sec = btf.type(datasec);
   if (sec.kind !== "datasec") objectError(ctx, "the .maps BTF type is not a DATASEC", section);
