@@ -3,9 +3,9 @@
 // kernel with BPF_PROG_TEST_RUN — no network interface needed. Run as root: `npm run example`.
 //
 // What it shows: ObjectSpec (parse, set a `const volatile` global), load(), program.run(), reading a
-// hash map and a .bss global, and the verifier error you get for a broken program.
+// typed hash map and a live (mmapped) global variable, and the verifier error for a broken program.
 import { readFileSync } from "node:fs";
-import { isWaggleError, load, ObjectSpec } from "waggle";
+import { HashMap, isWaggleError, load, ObjectSpec } from "waggle";
 
 if (process.getuid?.() !== 0) {
   console.error("This example loads eBPF into the kernel: run it as root (sudo npm run example).");
@@ -43,15 +43,10 @@ function report(firewall) {
 
   const names = { 1: "ICMP", 6: "TCP", 17: "UDP" };
   console.log("\nPackets per protocol (hash map \"packets\"):");
-  const packetsMap = firewall.map("packets");
-  for (const key of packetsMap.keys()) {
-    const protocol = new DataView(key.buffer).getUint32(0, true);
-    const count = new DataView(packetsMap.lookup(key).buffer).getBigUint64(0, true);
+  for (const [protocol, count] of firewall.map("packets", HashMap)) {
     console.log(`  ${(names[protocol] ?? protocol).toString().padEnd(5)} ${count}`);
   }
-  const bss = firewall.map(".bss").lookup(new Uint8Array(4));
-  const dropped = spec.variables.get("dropped");
-  console.log(`Dropped (global "dropped"): ${new DataView(bss.buffer).getBigUint64(dropped.offset, true)}`);
+  console.log(`Dropped (global "dropped"): ${firewall.variables.dropped}`);
 }
 
 // A program the verifier rejects: the error names the C source line.

@@ -1,10 +1,13 @@
 /**
- * `Collection`: the maps and programs of one loaded object. Closing it closes them all; the kernel frees
- * each once nothing else (another program, a pin, a link) holds it.
+ * `Collection`: the maps, programs and global variables of one loaded object. Closing it closes them
+ * all; the kernel frees each once nothing else (another program, a pin, a link) holds it.
  */
 
+import type { BtfValue } from "./codec/index.js";
 import { WaggleError } from "./errors.js";
 import type { BpfMap } from "./maps/bpf-map.js";
+import { liveVariables, variableProperties, type Variable } from "./maps/variables.js";
+import type { MapClass } from "./maps/wrap-map.js";
 import type { ObjectSpec } from "./object/index.js";
 import type { BpfProgram } from "./programs/bpf-program.js";
 
@@ -14,11 +17,13 @@ export class Collection implements Disposable {
   readonly spec: ObjectSpec;
   /** Loaded programs by name (those not selected for loading are absent). */
   readonly programs: ReadonlyMap<string, BpfProgram>;
-  /** Maps by name: declared maps by C name, global-data maps by section name (`.bss`). */
-  readonly maps: ReadonlyMap<string, BpfMap>;
+  /** Maps by name, each an instance of its type's class: declared maps by C name, global data by section name. */
+  readonly maps: ReadonlyMap<string, BpfMap<any, any>>;
+  #variables: Map<string, Variable> | undefined;
+  #properties: Record<string, BtfValue> | undefined;
   #closed = false;
 
-  constructor(spec: ObjectSpec, programs: Map<string, BpfProgram>, maps: Map<string, BpfMap>) {
+  constructor(spec: ObjectSpec, programs: Map<string, BpfProgram>, maps: Map<string, BpfMap<any, any>>) {
     this.spec = spec;
     this.programs = programs;
     this.maps = maps;
@@ -37,14 +42,37 @@ export class Collection implements Disposable {
   }
 
   /**
-   * The map called `name`.
+   * The map called `name`; with a class, checked to be of that class and typed as it.
    *
-   * @throws WaggleError naming the maps that exist, when there is none by that name.
+   * @throws WaggleError naming the maps that exist, or TypeError when the map is of another class.
+   * @example
+   * const counts = coll.map("counts", HashMap<number, bigint>);
+   * counts.set(1, 10n);
    */
-  map(name: string): BpfMap {
+  map(name: string): BpfMap<any, any>;
+  map<T extends BpfMap<any, any>>(name: string, kind: MapClass<T>): T;
+  map<T extends BpfMap<any, any>>(name: string, kind?: MapClass<T>): BpfMap<any, any> | T {
     const map = this.maps.get(name);
-    if (map) return map;
-    throw new WaggleError(`Cannot find map "${name}": the object has ${list(this.maps.keys())}`);
+    if (!map) throw new WaggleError(`Cannot find map "${name}": the object has ${list(this.maps.keys())}`);
+    if (kind && !(map instanceof kind)) {
+      throw new TypeError(`Cannot use map "${name}" as a ${kind.name}: it is a ${map.type} map (${map.constructor.name})`);
+    }
+    return map;
+  }
+
+  /**
+   * The global variables as properties: `coll.variables.counter` reads, `coll.variables.counter = 5`
+   * writes, with no syscall for mmapable sections. `.rodata` properties are read-only.
+   */
+  get variables(): Record<string, BtfValue> {
+    return (this.#properties ??= variableProperties(this.#live()));
+  }
+
+  /** The global variable called `name`, as an object (`get`, `set`, `constant`, `mapped`). */
+  variable(name: string): Variable {
+    const variable = this.#live().get(name);
+    if (!variable) throw new WaggleError(`Cannot find variable "${name}": the object has ${list(this.spec.variables.keys())}`);
+    return variable;
   }
 
   /** True once close() ran. */
@@ -52,7 +80,7 @@ export class Collection implements Disposable {
     return this.#closed;
   }
 
-  /** Closes every program and map. Idempotent. */
+  /** Closes every program and map (and ends access to mapped variables). Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -62,6 +90,10 @@ export class Collection implements Disposable {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  #live(): Map<string, Variable> {
+    return (this.#variables ??= liveVariables(this.spec.variables, (name) => this.map(name)));
   }
 }
 

@@ -10,7 +10,8 @@
 
 export { load, type LoadOptions, type Logger } from "./load.js";
 export { Collection } from "./collection.js";
-export { BpfMap, type MapProperties, type UpdateMode } from "./maps/bpf-map.js";
+export * from "./maps/index.js";
+export { bytesCodec, numberCodec, stringCodec, btfCodec, type BtfValue, type Codec, type NumberType } from "./codec/index.js";
 export { BpfProgram, type RunInput, type RunOptions, type RunResult } from "./programs/bpf-program.js";
 export {
   MapSpec,

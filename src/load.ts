@@ -15,12 +15,15 @@ import { marshalBtf, type Btf } from "./btf/index.js";
 import { Collection } from "./collection.js";
 import { NotSupportedError, VerifierError, WaggleError, isWaggleError } from "./errors.js";
 import { kernelBtf } from "./kernel/kernel-btf.js";
-import { BpfMap } from "./maps/bpf-map.js";
-import { ObjectSpec, type MapSpec, type ProgramSpec } from "./object/index.js";
-import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt } from "./object/link-program.js";
+import type { BpfMap } from "./maps/bpf-map.js";
+import { createMap, kernelObjectName } from "./maps/create-map.js";
+import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
+import { ArenaMap } from "./maps/special-maps.js";
+import { ObjectSpec, type ExternSpec, type ProgramSpec } from "./object/index.js";
+import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt, type ExternResolution } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
-import { btfLoad, mapCreate, mapFreeze, mapUpdateElem, pageSize, possibleCpus, progLoad, type FD } from "./sys/index.js";
-import { ATTACH_TYPES, MAP_TYPES, PROGRAM_TYPES, ProgramFlags, type MapTypeName } from "./uapi.js";
+import { btfLoad, progLoad, type FD } from "./sys/index.js";
+import { ATTACH_TYPES, PROGRAM_TYPES, ProgramFlags } from "./uapi.js";
 
 /** Receives Waggle's diagnostics. */
 export type Logger = (level: "debug" | "warn", message: string) => void;
@@ -43,16 +46,13 @@ export interface LoadOptions {
   log?: Logger;
   /** The object's name when loading bytes (names global-data maps like libbpf). */
   name?: string;
+  /** Where maps marked `LIBBPF_PIN_BY_NAME` are pinned and looked for (default /sys/fs/bpf). */
+  pinRoot?: string;
 }
 
 const debug = debuglog("waggle");
 const defaultLogger: Logger = (level, message) => (level === "warn" ? process.emitWarning(message, "WaggleWarning") : debug(message));
 
-/** Map types the kernel refuses BTF key/value ids for (libbpf passes none for them either). */
-const NO_BTF_KV: ReadonlySet<MapTypeName> = new Set([
-  "perf_event_array", "cgroup_array", "stack_trace", "array_of_maps", "hash_of_maps", "devmap", "devmap_hash",
-  "cpumap", "xskmap", "sockmap", "sockhash", "queue", "stack", "arena",
-]);
 
 /**
  * Loads an eBPF object into the kernel.
@@ -75,7 +75,7 @@ export function load(source: string | Uint8Array | ObjectSpec, options: LoadOpti
   const owned: { close(): void }[] = [];
   try {
     const btfFd = loadObjectBtf(spec, selected, log, owned);
-    const maps = createMaps(spec, btfFd, owned);
+    const maps = createMaps(spec, btfFd, options, owned);
     const programs = new Map<string, BpfProgram>();
     for (const program of selected) {
       const loaded = loadProgram(spec, program, maps, btfFd, options);
@@ -144,88 +144,38 @@ function needsBtf(btf: Btf, program: ProgramSpec): boolean {
   });
 }
 
-function createMaps(spec: ObjectSpec, btfFd: FD | undefined, owned: { close(): void }[]): Map<string, BpfMap> {
-  const maps = new Map<string, BpfMap>();
+function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOptions, owned: { close(): void }[]): Map<string, BpfMap<any, any>> {
+  const maps = new Map<string, BpfMap<any, any>>();
+  const reused = new Set<string>();
   for (const mapSpec of spec.maps.values()) {
-    const map = createMap(mapSpec, btfFd);
+    const created = createMap(mapSpec, { btfFd, btf: spec.btf, pinRoot: options.pinRoot });
+    const map = created.map;
     owned.push(map);
     maps.set(mapSpec.name, map);
+    if (created.reused) {
+      reused.add(mapSpec.name);
+      continue;
+    }
     if (mapSpec.data) {
       const value = new Uint8Array(map.valueBufferSize);
       value.set(mapSpec.data);
-      mapUpdateElem(map.fd.value, new Uint8Array(4), value);
-      if (mapSpec.kind === "rodata") mapFreeze(map.fd.value);
+      map.updateBytes(new Uint8Array(4), value);
+      if (mapSpec.kind === "rodata") map.freeze();
     }
+    // Programs find an arena at the address its first mapping chose: map it before they load.
+    if (map instanceof ArenaMap) map.memory;
   }
   for (const mapSpec of spec.maps.values()) {
+    if (reused.has(mapSpec.name)) continue;
     for (const slot of mapSpec.slots) {
       if (slot.target.kind !== "map") continue;
-      const inner = maps.get(slot.target.name)!;
-      setSlot(maps.get(mapSpec.name)!, slot.index, inner.fd.value);
+      (maps.get(mapSpec.name) as MapOfMaps).set(slot.index, maps.get(slot.target.name)!);
     }
   }
   return maps;
 }
 
-/** Creates one map from its spec, with an inner-map template for map-in-maps. */
-export function createMap(spec: MapSpec, btfFd: FD | undefined): BpfMap {
-  const maxEntries = effectiveMaxEntries(spec);
-  let template: BpfMap | undefined;
-  if (spec.type === "array_of_maps" || spec.type === "hash_of_maps") {
-    if (!spec.innerMap) throw new WaggleError(`Cannot create map "${spec.name}": a map-in-map needs an inner map definition (__array(values, …))`);
-    template = createMap(spec.innerMap, btfFd);
-  }
-  try {
-    const withBtf = btfFd !== undefined && !NO_BTF_KV.has(spec.type) && (spec.keyType !== 0 || spec.valueType !== 0);
-    const params = {
-      mapType: MAP_TYPES[spec.type],
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries,
-      flags: spec.flags,
-      name: kernelObjectName(spec.kernelName),
-      ...(spec.numaNode !== 0 && { numaNode: spec.numaNode }),
-      ...(spec.mapExtra !== 0n && { mapExtra: spec.mapExtra }),
-      ...(template && { innerMapFd: template.fd.value }),
-    };
-    let fd: FD;
-    try {
-      fd = mapCreate(withBtf ? { ...params, btfFd: btfFd.value, btfKeyTypeId: spec.keyType, btfValueTypeId: spec.valueType } : params);
-    } catch (error) {
-      if (!withBtf || !isWaggleError(error, "SyscallError")) throw error;
-      fd = mapCreate(params); // as libbpf: retry without BTF types, which older kernels may not accept
-    }
-    return new BpfMap(
-      fd,
-      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags },
-      spec,
-    );
-  } finally {
-    template?.close();
-  }
-}
-
-/** max_entries the kernel will accept: per-CPU perf arrays default to every CPU; rings are page-sized powers of 2. */
-function effectiveMaxEntries(spec: MapSpec): number {
-  if (spec.type === "perf_event_array" && spec.maxEntries === 0) return possibleCpus();
-  if (spec.type === "ringbuf" || spec.type === "user_ringbuf") {
-    const page = pageSize();
-    let size = page;
-    while (size < spec.maxEntries) size *= 2;
-    return size;
-  }
-  return spec.maxEntries;
-}
-
-function setSlot(map: BpfMap, index: number, fd: number): void {
-  const key = new Uint8Array(4);
-  new DataView(key.buffer).setUint32(0, index, true);
-  const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, fd, true);
-  mapUpdateElem(map.fd.value, key, value);
-}
-
-function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap>, btfFd: FD | undefined, options: LoadOptions): BpfProgram {
+function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap<any, any>>, btfFd: FD | undefined, options: LoadOptions): BpfProgram {
   if (program.type === "struct_ops") {
     throw new NotSupportedError(`struct_ops program "${program.name}"`, "registering struct_ops maps is not implemented yet");
   }
@@ -234,8 +184,8 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
   }
   for (const insn of program.instructions) {
     const ref = insn.reference;
-    if (ref !== undefined && spec.externs.has(ref)) {
-      throw new NotSupportedError(`extern "${ref}" used by program "${program.name}"`, "kfunc, ksym and kconfig externs are not resolved yet");
+    if (ref !== undefined && spec.externs.get(ref)?.kind === "variable") {
+      throw new NotSupportedError(`extern variable "${ref}" used by program "${program.name}"`, "ksym and kconfig externs are not resolved yet");
     }
     if (insn.coreRelocation) {
       throw new NotSupportedError(`CO-RE relocations in program "${program.name}"`, "CO-RE is not applied yet");
@@ -250,6 +200,10 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
         return map.fd.value;
       },
       withBtfInfo: btfFd !== undefined,
+      resolveExtern: (name) => {
+        const extern = spec.externs.get(name);
+        return extern ? resolveKfunc(extern, program, options) : undefined;
+      },
     },
     spec.littleEndian,
   );
@@ -287,6 +241,15 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
   }
 }
 
+/** Where a kernel function a program calls (a kfunc) lives in the kernel's BTF. */
+function resolveKfunc(extern: ExternSpec, program: ProgramSpec, options: LoadOptions): ExternResolution {
+  const btf = options.kernelBtf ?? kernelBtf();
+  const id = btf.find(extern.name, "func");
+  if (id !== undefined) return { kind: "btf", btfId: id, btfFdIndex: 0 };
+  if (extern.weak) return { kind: "absent" };
+  throw new NotSupportedError(`kernel function "${extern.name}" called by program "${program.name}"`, "the kernel's BTF has no such function");
+}
+
 /** The kernel BTF id a tracing/LSM/iterator program attaches to, named by its section. */
 function attachTarget(program: ProgramSpec, options: LoadOptions): number | undefined {
   if (!program.sectionFlags.includes("attachBtf")) return undefined;
@@ -318,7 +281,7 @@ function attachBtfName(program: ProgramSpec): [string, "func" | "typedef"] {
   }
 }
 
-function fillProgramSlots(spec: ObjectSpec, maps: Map<string, BpfMap>, programs: Map<string, BpfProgram>, log: Logger): void {
+function fillProgramSlots(spec: ObjectSpec, maps: Map<string, BpfMap<any, any>>, programs: Map<string, BpfProgram>, log: Logger): void {
   for (const mapSpec of spec.maps.values()) {
     for (const slot of mapSpec.slots) {
       if (slot.target.kind !== "program") continue;
@@ -327,12 +290,8 @@ function fillProgramSlots(spec: ObjectSpec, maps: Map<string, BpfMap>, programs:
         log("debug", `map "${mapSpec.name}": slot ${slot.index} stays empty because program "${slot.target.name}" was not loaded`);
         continue;
       }
-      setSlot(maps.get(mapSpec.name)!, slot.index, program.fd.value);
+      (maps.get(mapSpec.name) as ProgramArray).set(slot.index, program);
     }
   }
 }
 
-/** A name the kernel accepts for a map or program: 15 characters of `[A-Za-z0-9_.]`, others as `_`. */
-function kernelObjectName(name: string): string {
-  return name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
-}

@@ -8,7 +8,7 @@
  *   counted in the linked program.
  */
 
-import { encodeInstructions, type Instruction } from "../asm/index.js";
+import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, encodeInstructions, type Instruction } from "../asm/index.js";
 import type { SourceLocation } from "../errors.js";
 import { WaggleError } from "../errors.js";
 import type { ProgramSpec } from "./program-spec.js";
@@ -22,10 +22,19 @@ const IMM_OFFSET = 4;
 /** Line info packs the line number above a 10-bit column. */
 const LINE_SHIFT = 10;
 
+/** Where an extern symbol lives in the running kernel, or that a weak one is absent. */
+export type ExternResolution =
+  /** A kernel function (kfunc) or variable described by BTF: its type id, and the module BTF's fd-array index (0: vmlinux). */
+  | { readonly kind: "btf"; readonly btfId: number; readonly btfFdIndex: number }
+  /** A `__weak` extern the kernel lacks: calls become dead code the verifier must prune, addresses 0. */
+  | { readonly kind: "absent" };
+
 /** What the loader knows when linking. */
 export interface LinkEnvironment {
   /** The fd of a map, by the name programs refer to it with. */
   mapFd(name: string): number;
+  /** Where an extern the program uses lives (undefined: not an extern). */
+  resolveExtern?(name: string): ExternResolution | undefined;
   /** Whether func/line info should be emitted (only when the object's BTF was loaded). */
   withBtfInfo: boolean;
 }
@@ -67,6 +76,12 @@ export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndia
     const fail = (what: string): never => {
       throw new WaggleError(`Cannot link program "${spec.name}": instruction ${slotOf[i]} ${what}`);
     };
+    const at = slotOf[i]! * INSN_SIZE;
+    const external = env.resolveExtern?.(ref);
+    if (external) {
+      patchExtern(view, at, insn, external, littleEndian);
+      return;
+    }
     let imm: number;
     if (insn.isPseudoCall || insn.isPseudoFunc) {
       const target = symbolSlot.get(ref) ?? fail(`refers to function "${ref}", which is not part of the program`);
@@ -76,7 +91,7 @@ export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndia
     } else {
       return fail(`refers to "${ref}", which nothing resolved (an extern?)`);
     }
-    view.setInt32(slotOf[i]! * INSN_SIZE + IMM_OFFSET, imm, littleEndian);
+    view.setInt32(at + IMM_OFFSET, imm, littleEndian);
   });
 
   return {
@@ -85,6 +100,26 @@ export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndia
     lineInfo: env.withBtfInfo ? lineInfo(insns, slotOf, littleEndian) : undefined,
     instructions: insns,
   };
+}
+
+/**
+ * Rewrites an instruction that uses an extern: a call becomes a kfunc call (src PSEUDO_KFUNC_CALL, imm
+ * the BTF id, off the module BTF's fd-array index); an address load becomes a BTF-id load
+ * (PSEUDO_BTF_ID). An absent weak extern keeps imm 0: its calls must sit in code the verifier prunes.
+ */
+function patchExtern(view: DataView, at: number, insn: Instruction, external: ExternResolution, le: boolean): void {
+  const found = external.kind === "btf";
+  const registers = view.getUint8(at + 1);
+  const withSource = (src: number) => (le ? (registers & 0x0f) | (src << 4) : (registers & 0xf0) | src);
+  if (insn.isCall) {
+    view.setUint8(at + 1, withSource(BPF_PSEUDO_KFUNC_CALL));
+    view.setInt16(at + 2, found ? external.btfFdIndex : 0, le);
+    view.setInt32(at + IMM_OFFSET, found ? external.btfId : 0, le);
+  } else if (insn.isLdImm64) {
+    view.setUint8(at + 1, withSource(found ? BPF_PSEUDO_BTF_ID : 0));
+    view.setInt32(at + IMM_OFFSET, found ? external.btfId : 0, le);
+    view.setInt32(at + INSN_SIZE + IMM_OFFSET, found ? external.btfFdIndex : 0, le);
+  }
 }
 
 /** func_info records, or undefined unless every function start has one (the kernel wants all or none). */

@@ -52,7 +52,13 @@ export {
   mapLookupElem,
   mapUpdateBatch,
   mapUpdateElem,
+  prepareElement,
+  elementCommand,
+  lookupBatchInPlace,
+  type BatchInPlace,
 } from "./map-commands.js";
+export { scratch } from "./native-memory.js";
+export { bpfError, Errno } from "./bpf-call.js";
 export {
   type LoadedProgram,
   type ProgLoadParams,

@@ -164,6 +164,43 @@ function prepareElem(fd: number, key: Uint8Array | null, valueLength: number, fl
 }
 
 /**
+ * @internal The zero-copy element path for typed maps, step 1: writes the attr of an element command
+ * on map `fd` with a `keySize`-byte key (0: a NULL key) placed right before a `valueSize`-byte value
+ * buffer (0: a NULL value) that ends flush against the guard page, and returns the value's offset in
+ * `scratch.bytes`; the key starts `keySize` bytes before it. The caller encodes the key (and, for an
+ * update, the value) straight into `scratch.view` there, then calls `elementCommand()`.
+ */
+export function prepareElement(fd: number, keySize: number, valueSize: number, flags: number): number {
+  if (valueSize + keySize > scratch.dataSize) scratch.reserve(valueSize + keySize);
+  const s = scratch;
+  const valueAt = s.dataSize - valueSize;
+  const keyAt = valueAt - keySize;
+  const u32 = s.u32;
+  u32[W_MAP_FD] = fd;
+  u32[W_MAP_FD + 1] = 0;
+  if (keySize === 0) {
+    u32[W_KEY] = 0;
+    u32[W_KEY + 1] = 0;
+  } else {
+    writeAddress(u32, W_KEY, s.dataAddress + keyAt);
+  }
+  if (valueSize === 0) {
+    u32[W_VALUE] = 0;
+    u32[W_VALUE + 1] = 0;
+  } else {
+    writeAddress(u32, W_VALUE, s.dataAddress + valueAt);
+  }
+  u32[W_FLAGS] = flags;
+  u32[W_FLAGS + 1] = 0;
+  return ATTR_REGION_SIZE + valueAt;
+}
+
+/** @internal Step 2 of the zero-copy path: runs element command `cmd`; returns its result or minus errno. */
+export function elementCommand(cmd: number): number {
+  return bpfRaw(cmd, ELEM_SIZE);
+}
+
+/**
  * Looks up `key` and copies its value into `value`. Returns false when there is no such element.
  * `key` null peeks at a queue or stack. `flags`: `BpfUpdateFlags.F_LOCK`.
  */
@@ -325,6 +362,60 @@ function lookupBatch(cmd: number, fd: number, p: MapLookupBatchParams): MapBatch
   p.keys.set(bytes.subarray(ATTR_REGION_SIZE + keysAt, ATTR_REGION_SIZE + keysAt + count * keySize));
   p.values.set(bytes.subarray(ATTR_REGION_SIZE + valuesAt, ATTR_REGION_SIZE + valuesAt + count * valueSize));
   return { count, done: r < 0 };
+}
+
+/** Where a zero-copy lookup batch left its results in `scratch.bytes`. */
+export interface BatchInPlace {
+  readonly count: number;
+  readonly done: boolean;
+  readonly keysAt: number;
+  readonly valuesAt: number;
+  /** Where the position to continue from is (`outBatchSize` bytes), valid when `count` > 0. */
+  readonly outBatchAt: number;
+}
+
+/**
+ * @internal A lookup (or lookup-and-delete) batch that leaves keys and values in the scratch arena for
+ * the caller to decode in place, instead of copying them out. `inBatch` is the previous call's position
+ * (null to start); `keySize`/`valueSize` are per element (per-CPU values: the whole per-CPU block).
+ * The results are valid until the next command.
+ */
+export function lookupBatchInPlace(
+  cmd: number,
+  fd: number,
+  inBatch: Uint8Array | null,
+  batchSize: number,
+  keySize: number,
+  valueSize: number,
+  count: number,
+  flags = 0,
+): BatchInPlace {
+  const outAt = align8(batchSize);
+  const { keysAt, valuesAt } = placeBatch(2 * outAt, keySize * count, valueSize * count);
+  const s = scratch;
+  const view = beginAttr(mapBatchAttr);
+  if (inBatch !== null) s.bytes.set(inBatch, ATTR_REGION_SIZE);
+  writeFields(view, 0, mapBatchAttr, {
+    inBatch: inBatch === null ? 0 : s.dataAddress,
+    outBatch: s.dataAddress + outAt,
+    keys: s.dataAddress + keysAt,
+    values: s.dataAddress + valuesAt,
+    count,
+    mapFd: fd,
+    elemFlags: flags,
+  });
+  const r = bpfRaw(cmd, mapBatchAttr.size);
+  if (r < 0 && r !== -Errno.ENOENT) {
+    const hint = r === -Errno.ENOSPC ? `a hash bucket holds more than ${count} elements; use a larger batch` : undefined;
+    throw bpfError(cmd, -r, hint);
+  }
+  return {
+    count: view.getUint32(mapBatchAttr.fields.count.offset, true),
+    done: r < 0,
+    keysAt: ATTR_REGION_SIZE + keysAt,
+    valuesAt: ATTR_REGION_SIZE + valuesAt,
+    outBatchAt: ATTR_REGION_SIZE + outAt,
+  };
 }
 
 /** Reads up to `count` elements, continuing from `inBatch`. */

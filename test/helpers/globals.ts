@@ -5,11 +5,7 @@ import type { BtfValue } from "../../src/codec/index.js";
 
 /** The current value of global variable `name`, decoded by its BTF type. */
 export function readGlobal(coll: Collection, name: string): BtfValue {
-  const v = coll.spec.variables.get(name);
-  if (!v) throw new Error(`no variable ${name}`);
-  const value = coll.map(v.map.name).lookup(new Uint8Array(4));
-  if (!value) throw new Error(`map ${v.map.name} has no value`);
-  return v.codec.decode(new DataView(value.buffer, value.byteOffset + v.offset, v.size), 0);
+  return coll.variable(name).get();
 }
 
 /** Little-endian bytes of u32 values. */

@@ -25,7 +25,7 @@ describe("fd hygiene", () => {
     const program = coll.program("xdp_filter");
     coll.close();
     coll.close();
-    assert.throws(() => map.lookup(new Uint8Array(4)), { name: "ClosedError", message: 'Cannot use map "proto_count": it is closed' });
+    assert.throws(() => map.lookupBytes(new Uint8Array(4)), { name: "ClosedError", message: 'Cannot use map "proto_count": it is closed' });
     assert.throws(() => program.run(new Uint8Array(14)), { name: "ClosedError" });
   });
 

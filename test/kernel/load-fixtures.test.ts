@@ -90,11 +90,11 @@ describe("load() on the fixture corpus", () => {
 
   kernelTest("load() freezes .rodata so the verifier can treat it as constant", () => {
     using coll = load(fixturePath("globals"));
-    assert.throws(() => coll.map(".rodata").update(new Uint8Array(4), new Uint8Array(coll.map(".rodata").valueSize)), {
+    assert.throws(() => coll.map(".rodata").updateBytes(new Uint8Array(4), new Uint8Array(coll.map(".rodata").valueSize)), {
       name: "SyscallError",
       code: "EPERM",
     });
-    coll.map(".data").update(new Uint8Array(4), coll.map(".data").lookup(new Uint8Array(4))!);
+    coll.map(".data").updateBytes(new Uint8Array(4), coll.map(".data").lookupBytes(new Uint8Array(4))!);
   });
 
   kernelTest("load() passes the object's BTF so maps carry key and value types", () => {

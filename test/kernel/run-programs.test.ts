@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { load } from "../../src/index.js";
+import { ArrayMap, HashMap, load } from "../../src/index.js";
 import { fixturePath } from "../helpers/fixtures.js";
 import { readGlobal, u32s, viewOf } from "../helpers/globals.js";
 import { kernelTest } from "../helpers/kernel.js";
@@ -34,8 +34,8 @@ describe("program.run()", () => {
     assert.equal(xdp.run(ipv4Frame({ protocol: IPPROTO.TCP, dstPort: 7777 })).retval, XDP_PASS);
     assert.equal(xdp.run(ipv4Frame({ ihl: 6, dstPort: 7777 })).retval, XDP_DROP);
     assert.equal(xdp.run(etherFrame(0x86dd)).retval, XDP_PASS);
-    const counts = coll.map("proto_count");
-    const count = (proto: number) => viewOf(counts.lookup(u32s(proto))!).getBigUint64(0, true);
+    const counts = coll.map("proto_count", HashMap<number, bigint>);
+    const count = (proto: number) => counts.get(proto);
     assert.equal(count(IPPROTO.UDP), 3n);
     assert.equal(count(IPPROTO.TCP), 1n);
     assert.equal(count(0), 1n);
@@ -108,12 +108,7 @@ describe("program.run()", () => {
     const loop = coll.program("loop_sum").run({ ctx });
     assert.equal(loop.retval, 10);
     assert.equal(viewOf(loop.ctx!).getBigUint64(8, true), 45n);
-    const numbers = coll.map("numbers");
-    for (let i = 0; i < 8; i++) {
-      const value = new Uint8Array(numbers.valueSize);
-      viewOf(value).setUint32(0, i + 1, true);
-      numbers.update(u32s(i), value);
-    }
+    coll.map("numbers", ArrayMap<bigint>).setMany([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]);
     assert.equal(coll.program("map_sum").run({ ctx: new Uint8Array(16) }).retval, 8);
     assert.equal(readGlobal(coll, "map_total"), 36n);
   });
@@ -133,9 +128,7 @@ describe("program.run()", () => {
 
   kernelTest("map-in-maps initialised in C hold their inner maps", () => {
     using coll = load(fixturePath("map_in_map"));
-    const value = new Uint8Array(coll.map("inner_a").valueSize);
-    viewOf(value).setBigUint64(0, 100n, true);
-    coll.map("inner_a").update(u32s(1), value);
+    coll.map("inner_a", ArrayMap<bigint>).set(1, 100n);
     const args = (outer: number, inner: number) => ({ ctx: u32s(outer, inner, 0, 0) });
     const hit = coll.program("lookup_array").run(args(0, 1));
     assert.equal(hit.retval, 0);
@@ -149,7 +142,7 @@ describe("program.run()", () => {
   kernelTest("legacy `maps` section definitions create working maps", () => {
     using coll = load(fixturePath("legacy_maps"));
     assert.equal(coll.program("count").run(new Uint8Array(14)).retval, XDP_PASS);
-    assert.equal(viewOf(coll.map("legacy_counts").lookup(u32s(0))!).getBigUint64(0, true), 1n);
+    assert.deepEqual(coll.map("legacy_counts").lookupBytes(u32s(0)), Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0));
   });
 
   kernelTest("cpu v4 instructions (sdiv, smod, movsx, ldsx, bswap, gotol) compute what C asks", () => {

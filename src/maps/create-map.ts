@@ -1,0 +1,149 @@
+/**
+ * Creating a live map from a `MapSpec`: the kernel's sizing rules (per-CPU perf arrays, page-multiple
+ * ring buffers), inner-map templates for map-in-maps, BTF key/value types where the kernel accepts them
+ * (retried without when it refuses, as libbpf does), and libbpf's `LIBBPF_PIN_BY_NAME`: reuse a
+ * compatible map already pinned under the pin root, refuse an incompatible one, else create and pin.
+ */
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Btf } from "../btf/index.js";
+import { WaggleError, isWaggleError } from "../errors.js";
+import type { MapSpec } from "../object/index.js";
+import { ensureBpffs, mapCreate, mapInfo, objGet, objPin, pageSize, possibleCpus, type FD } from "../sys/index.js";
+import { MAP_TYPES, mapTypeName, type MapTypeName } from "../uapi.js";
+import type { BpfMap } from "./bpf-map.js";
+import type { CodecOptions } from "./map-codecs.js";
+import { wrapMap } from "./wrap-map.js";
+
+/** Map types the kernel refuses BTF key/value ids for (libbpf passes none for them either). */
+const NO_BTF_KV: ReadonlySet<MapTypeName> = new Set([
+  "perf_event_array", "cgroup_array", "stack_trace", "array_of_maps", "hash_of_maps", "devmap", "devmap_hash",
+  "cpumap", "xskmap", "sockmap", "sockhash", "queue", "stack", "arena",
+]);
+
+/** Where libbpf pins maps marked `LIBBPF_PIN_BY_NAME` by default. */
+export const DEFAULT_PIN_ROOT = "/sys/fs/bpf";
+
+/** What creating a map may use. */
+export interface CreateMapOptions {
+  /** The loaded object BTF, for key/value types. */
+  btfFd?: FD | undefined;
+  /** The object's BTF model, for typed codecs. */
+  btf?: Btf | undefined;
+  /** The folder for `LIBBPF_PIN_BY_NAME` maps (default /sys/fs/bpf). */
+  pinRoot?: string | undefined;
+  /** Codec choices for this map. */
+  codecs?: CodecOptions | undefined;
+}
+
+/** A created (or reused pinned) map. */
+export interface CreatedMap {
+  readonly map: BpfMap<any, any>;
+  /** True when an existing pinned map was reused: its contents must not be initialised again. */
+  readonly reused: boolean;
+}
+
+/** Creates (or reuses) the map a spec describes. */
+export function createMap(spec: MapSpec, options: CreateMapOptions = {}): CreatedMap {
+  if (spec.pinning === "by_name") {
+    const path = join(options.pinRoot ?? DEFAULT_PIN_ROOT, spec.name);
+    if (existsSync(path)) return { map: reusePinned(spec, path, options), reused: true };
+    const created = createFresh(spec, options);
+    try {
+      ensureBpffs(options.pinRoot ?? DEFAULT_PIN_ROOT);
+      objPin(created.fd.value, path);
+    } catch (error) {
+      created.close();
+      throw error;
+    }
+    return { map: created, reused: false };
+  }
+  return { map: createFresh(spec, options), reused: false };
+}
+
+function createFresh(spec: MapSpec, options: CreateMapOptions): BpfMap<any, any> {
+  const maxEntries = effectiveMaxEntries(spec);
+  let template: BpfMap<any, any> | undefined;
+  if (spec.type === "array_of_maps" || spec.type === "hash_of_maps") {
+    if (!spec.innerMap) throw new WaggleError(`Cannot create map "${spec.name}": a map-in-map needs an inner map definition (__array(values, …))`);
+    template = createFresh(spec.innerMap, options);
+  }
+  try {
+    const btfFd = options.btfFd;
+    const withBtf = btfFd !== undefined && !NO_BTF_KV.has(spec.type) && (spec.keyType !== 0 || spec.valueType !== 0);
+    const params = {
+      mapType: MAP_TYPES[spec.type],
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries,
+      flags: spec.flags,
+      name: kernelObjectName(spec.kernelName),
+      ...(spec.numaNode !== 0 && { numaNode: spec.numaNode }),
+      ...(spec.mapExtra !== 0n && { mapExtra: spec.mapExtra }),
+      ...(template && { innerMapFd: template.fd.value }),
+    };
+    let fd: FD;
+    try {
+      fd = mapCreate(withBtf ? { ...params, btfFd: btfFd.value, btfKeyTypeId: spec.keyType, btfValueTypeId: spec.valueType } : params);
+    } catch (error) {
+      if (!withBtf || !isWaggleError(error, "SyscallError")) throw error;
+      fd = mapCreate(params); // as libbpf: retry without BTF types, which older kernels may not accept
+    }
+    return wrapMap(
+      fd,
+      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags },
+      { ...options.codecs, spec, btf: options.btf, keyType: spec.keyType, valueType: spec.valueType },
+    );
+  } finally {
+    template?.close();
+  }
+}
+
+/** Opens a pinned map for a spec, after checking that it is the map the spec describes. */
+function reusePinned(spec: MapSpec, path: string, options: CreateMapOptions): BpfMap<any, any> {
+  const fd = objGet(path);
+  try {
+    const info = mapInfo(fd.value);
+    const expected = {
+      type: MAP_TYPES[spec.type],
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries: effectiveMaxEntries(spec),
+      mapFlags: spec.flags,
+      mapExtra: spec.mapExtra,
+    } as const;
+    for (const field of Object.keys(expected) as (keyof typeof expected)[]) {
+      if (info[field] !== expected[field]) {
+        const show = (v: unknown) => (field === "type" ? mapTypeName(Number(v)) ?? String(v) : String(v));
+        throw new WaggleError(
+          `Cannot reuse the map pinned at ${path} for map "${spec.name}": its ${field} is ${show(info[field])}, the object wants ${show(expected[field])}`,
+        );
+      }
+    }
+    return wrapMap(
+      fd,
+      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: info.maxEntries, flags: spec.flags },
+      { ...options.codecs, spec, btf: options.btf, keyType: spec.keyType, valueType: spec.valueType },
+    );
+  } catch (error) {
+    fd.close();
+    throw error;
+  }
+}
+
+/** max_entries the kernel will accept: per-CPU perf arrays default to every CPU; rings are page-sized powers of 2. */
+function effectiveMaxEntries(spec: MapSpec): number {
+  if (spec.type === "perf_event_array" && spec.maxEntries === 0) return possibleCpus();
+  if (spec.type === "ringbuf" || spec.type === "user_ringbuf") {
+    let size = pageSize();
+    while (size < spec.maxEntries) size *= 2;
+    return size;
+  }
+  return spec.maxEntries;
+}
+
+/** A name the kernel accepts for a map or program: 15 characters of `[A-Za-z0-9_.]`, others as `_`. */
+export function kernelObjectName(name: string): string {
+  return name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+}
