@@ -37,7 +37,8 @@ export function cBaseline(name) {
 
 /** Runs a baseline binary that prints one JSON line. */
 export function runBaseline(binary, args) {
-  return JSON.parse(execFileSync(binary, args, { encoding: "utf8" }).trim().split("\n").pop());
+  const out = execFileSync(binary, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  return JSON.parse(out.trim().split("\n").pop());
 }
 
 /** Prints one row: name, ours, theirs, ratio. */

@@ -6,6 +6,7 @@ import { requireRoot } from "./lib.mjs";
 
 const BENCHES = {
   load: () => import("./load.mjs"),
+  maps: () => import("./maps.mjs"),
 };
 
 requireRoot();

@@ -62,3 +62,4 @@ export {
   type ProbedBtfKind,
   type ProgramProbe,
 } from "./features/index.js";
+export { type AttachPoint, type Link, type LinkMechanism, type AttachOptions, type TracepointOptions } from "./links/index.js";

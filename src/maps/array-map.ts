@@ -5,7 +5,7 @@
  */
 
 import { BpfMap, updateFlags, type UpdateOptions } from "./bpf-map.js";
-import { batchEntries, batchUpdate } from "./batch.js";
+import { batchEntries, batchForEach, batchUpdate } from "./batch.js";
 
 /** An `array` map. */
 export class ArrayMap<V = unknown> extends BpfMap<number, V> implements Iterable<[number, V]> {
@@ -27,7 +27,12 @@ export class ArrayMap<V = unknown> extends BpfMap<number, V> implements Iterable
 
   /** Every (index, value), read in batches where the kernel allows. */
   entries(): IterableIterator<[number, V]> {
-    return (batchEntries(this) ?? this.#walk()).values();
+    return batchEntries(this) ?? this.#walk().values();
+  }
+
+  /** Calls `fn(value, index)` for every element (batched, no tuples). */
+  forEach(fn: (value: V, index: number) => void): void {
+    if (!batchForEach(this, fn)) for (const [index, value] of this.#walk()) fn(value, index);
   }
 
   /** Every value, in index order. */

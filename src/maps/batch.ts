@@ -10,7 +10,7 @@ import type { MapTypeName } from "../uapi.js";
 import { isUnsupportedCommand, type BpfMap } from "./bpf-map.js";
 
 /** Elements per lookup batch: large enough to amortise the call, small enough for the arena. */
-export const LOOKUP_BATCH = 1024;
+export const LOOKUP_BATCH = 4096;
 
 /** (map type, command) pairs the kernel refused: use the element-at-a-time path for them. */
 const unsupported = new Set<string>();
@@ -26,43 +26,103 @@ function markUnsupported(type: MapTypeName, cmd: number): void {
 }
 
 /**
- * Every element, read in batches; returns undefined when the kernel has no lookup batch for this map
- * type (then the caller walks keys). `andDelete` reads and deletes.
+ * Every element, read in batches and decoded a batch at a time (so a large map never sits in memory
+ * as JS values all at once); returns undefined when the kernel has no lookup batch for this map type
+ * (then the caller walks keys). `andDelete` reads and deletes.
  */
-export function batchEntries<K, V>(map: BpfMap<K, V>, andDelete = false): [K, V][] | undefined {
-  const valueBufferSize = map.valueBufferSize;
+export function batchEntries<K, V>(map: BpfMap<K, V>, andDelete = false): IterableIterator<[K, V]> | undefined {
   const cmd = andDelete ? BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH : BpfCmd.MAP_LOOKUP_BATCH;
   if (!batchSupported(map.type, cmd)) return undefined;
-  const keySize = map.keySize;
-  const batchSize = Math.max(keySize, 4);
-  const out: [K, V][] = [];
-  let position: Uint8Array | null = null;
-  let count = LOOKUP_BATCH;
-  for (;;) {
-    let result;
-    try {
-      result = lookupBatchInPlace(cmd, map.fd.value, position, batchSize, keySize, valueBufferSize, count);
-    } catch (error) {
-      if (out.length === 0 && position === null && isUnsupportedCommand(error)) {
-        markUnsupported(map.type, cmd);
-        return undefined;
+  const reader = new BatchReader(map, cmd);
+  // The first call decides whether the kernel supports the command at all.
+  const first = reader.next(null);
+  if (first === undefined) return undefined;
+  return reader.iterate(first);
+}
+
+/**
+ * Calls `fn(value, key)` for every element, reading in batches with no per-element iterator or tuple;
+ * returns false (having called nothing) when the kernel has no lookup batch for this map type.
+ */
+export function batchForEach<K, V>(map: BpfMap<K, V>, fn: (value: V, key: K) => void): boolean {
+  if (!batchSupported(map.type, BpfCmd.MAP_LOOKUP_BATCH)) return false;
+  const reader = new BatchReader(map, BpfCmd.MAP_LOOKUP_BATCH);
+  let position = reader.visit(null, fn);
+  if (position === null) return false;
+  while (position !== undefined) position = reader.visit(position, fn) ?? undefined;
+  return true;
+}
+
+/** Reads consecutive batches, decoding each one before the next call reuses the arena. */
+class BatchReader<K, V> {
+  readonly #map: BpfMap<K, V>;
+  readonly #cmd: number;
+  readonly #valueSize: number;
+  readonly #batchSize: number;
+  #count = LOOKUP_BATCH;
+
+  constructor(map: BpfMap<K, V>, cmd: number) {
+    this.#map = map;
+    this.#cmd = cmd;
+    this.#valueSize = map.valueBufferSize;
+    this.#batchSize = Math.max(map.keySize, 4);
+  }
+
+  /** One batch from `position` (null: the start), decoded; undefined when the command is unsupported. */
+  next(position: Uint8Array | null): { entries: [K, V][]; position: Uint8Array | undefined } | undefined {
+    const entries: [K, V][] = [];
+    const next = this.visit(position, (value, key) => {
+      entries.push([key, value]);
+    });
+    return next === null ? undefined : { entries, position: next };
+  }
+
+  /**
+   * Reads one batch from `position` and calls `fn` for each element, decoding in place. Returns where
+   * to continue (undefined at the end), or null when the kernel does not support the command.
+   */
+  visit(position: Uint8Array | null, fn: (value: V, key: K) => void): Uint8Array | undefined | null {
+    const map = this.#map;
+    const keySize = map.keySize;
+    for (;;) {
+      let result;
+      try {
+        result = lookupBatchInPlace(this.#cmd, map.fd.value, position, this.#batchSize, keySize, this.#valueSize, this.#count);
+      } catch (error) {
+        if (position === null && isUnsupportedCommand(error)) {
+          markUnsupported(map.type, this.#cmd);
+          return null;
+        }
+        // A hash bucket with more elements than the batch holds (ENOSPC): retry the same position, larger.
+        if ((error as { code?: string }).code === "ENOSPC" && this.#count < 1 << 20) {
+          this.#count *= 4;
+          continue;
+        }
+        throw error;
       }
-      // A hash bucket with more elements than `count` (ENOSPC): retry the same position, larger.
-      if ((error as { code?: string }).code === "ENOSPC" && count < 1 << 20) {
-        count *= 4;
-        continue;
+      const view = scratch.view;
+      const { keyCodec, valueCodec } = map;
+      const { count, keysAt, valuesAt } = result;
+      const valueSize = this.#valueSize;
+      // Where to continue is saved before `fn` runs: a callback may issue commands that reuse the arena.
+      const more = !result.done && count > 0;
+      const next = more ? scratch.bytes.slice(result.outBatchAt, result.outBatchAt + this.#batchSize) : undefined;
+      const keys = new Array<K>(count);
+      const values = new Array<V>(count);
+      for (let i = 0; i < count; i++) {
+        keys[i] = keyCodec.decode(view, keysAt + i * keySize);
+        values[i] = valueCodec.decode(view, valuesAt + i * valueSize);
       }
-      throw error;
+      for (let i = 0; i < count; i++) fn(values[i]!, keys[i]!);
+      return next;
     }
-    const view = scratch.view;
-    for (let i = 0; i < result.count; i++) {
-      out.push([
-        map.keyCodec.decode(view, result.keysAt + i * keySize),
-        map.valueCodec.decode(view, result.valuesAt + i * valueBufferSize),
-      ]);
+  }
+
+  *iterate(first: { entries: [K, V][]; position: Uint8Array | undefined }): IterableIterator<[K, V]> {
+    for (let batch: typeof first | undefined = first; batch !== undefined; ) {
+      yield* batch.entries;
+      batch = batch.position === undefined ? undefined : this.next(batch.position);
     }
-    if (result.done || result.count === 0) return out;
-    position = scratch.bytes.slice(result.outBatchAt, result.outBatchAt + batchSize);
   }
 }
 

@@ -85,6 +85,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, MapPr
   readonly keyCodec: Codec<K>;
   /** The codec of values as the element commands see them (per-CPU maps: the whole per-CPU block). */
   readonly valueCodec: Codec<V>;
+  /** Bytes of one value as the syscalls see it: per-CPU maps hold one 8-byte-aligned slot per possible CPU. */
+  readonly valueBufferSize: number;
   readonly #fd: FD;
   readonly #onClose: (() => void)[] = [];
 
@@ -100,6 +102,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, MapPr
     this.spec = init.spec;
     this.keyCodec = init.key;
     this.valueCodec = init.value;
+    this.valueBufferSize = PER_CPU_TYPES.has(p.type) ? Math.ceil(p.valueSize / 8) * 8 * possibleCpus() : p.valueSize;
   }
 
   /** The owned fd (throws ClosedError after close()). */
@@ -113,10 +116,6 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, MapPr
     return this.#fd.closed;
   }
 
-  /** Bytes of one value as the syscalls see it: per-CPU maps hold one 8-byte-aligned slot per possible CPU. */
-  get valueBufferSize(): number {
-    return PER_CPU_TYPES.has(this.type) ? Math.ceil(this.valueSize / 8) * 8 * possibleCpus() : this.valueSize;
-  }
 
   /** What the kernel reports about the map (id, name, flags, BTF ids…). */
   info(): MapInfo {

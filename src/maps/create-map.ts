@@ -9,12 +9,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Btf } from "../btf/index.js";
 import { WaggleError, isWaggleError } from "../errors.js";
-import type { MapSpec } from "../object/index.js";
+import { MapSpec, type MapSpecInit } from "../object/index.js";
 import { ensureBpffs, mapCreate, mapInfo, objGet, objPin, pageSize, possibleCpus, type FD } from "../sys/index.js";
 import { MAP_TYPES, mapTypeName, type MapTypeName } from "../uapi.js";
 import type { BpfMap } from "./bpf-map.js";
 import type { CodecOptions } from "./map-codecs.js";
-import { wrapMap } from "./wrap-map.js";
+import { wrapMap, type MapClass } from "./wrap-map.js";
 
 /** Map types the kernel refuses BTF key/value ids for (libbpf passes none for them either). */
 const NO_BTF_KV: ReadonlySet<MapTypeName> = new Set([
@@ -45,7 +45,7 @@ export interface CreatedMap {
 }
 
 /** Creates (or reuses) the map a spec describes. */
-export function createMap(spec: MapSpec, options: CreateMapOptions = {}): CreatedMap {
+export function createMapFromSpec(spec: MapSpec, options: CreateMapOptions = {}): CreatedMap {
   if (spec.pinning === "by_name") {
     const path = join(options.pinRoot ?? DEFAULT_PIN_ROOT, spec.name);
     if (existsSync(path)) return { map: reusePinned(spec, path, options), reused: true };
@@ -146,4 +146,27 @@ function effectiveMaxEntries(spec: MapSpec): number {
 /** A name the kernel accepts for a map or program: 15 characters of `[A-Za-z0-9_.]`, others as `_`. */
 export function kernelObjectName(name: string): string {
   return name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
+}
+
+/** A map to create on its own (not from an object): the fields of a `MapSpec`, most optional. */
+export type MapDefinition = Partial<Omit<MapSpecInit, "type" | "keySize" | "valueSize" | "maxEntries">> &
+  Pick<MapSpecInit, "type" | "keySize" | "valueSize" | "maxEntries">;
+
+/**
+ * Creates a map on its own, as an instance of `kind` (the class serving its type), with the codecs
+ * given (raw bytes otherwise).
+ *
+ * @throws TypeError when `kind` does not serve that map type; SyscallError when the kernel refuses.
+ * @example
+ * using counts = createMap(HashMap<number, bigint>, { type: "hash", keySize: 4, valueSize: 8, maxEntries: 1024 }, { key: "u32", value: "u64" });
+ * counts.set(1, 10n);
+ */
+export function createMap<T extends BpfMap<any, any>>(kind: MapClass<T>, definition: MapDefinition, codecs?: CodecOptions): T {
+  const spec = new MapSpec({ name: definition.name ?? definition.type, kind: "declared", section: "", ...definition });
+  const { map } = createMapFromSpec(spec, { codecs });
+  if (!(map instanceof kind)) {
+    map.close();
+    throw new TypeError(`Cannot create a ${definition.type} map as a ${kind.name}: that type is served by ${map.constructor.name}`);
+  }
+  return map;
 }

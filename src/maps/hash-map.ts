@@ -5,7 +5,7 @@
 
 import { BpfCmd } from "../sys/index.js";
 import { BpfMap, updateFlags, type UpdateOptions } from "./bpf-map.js";
-import { batchDelete, batchEntries, batchUpdate } from "./batch.js";
+import { batchDelete, batchEntries, batchForEach, batchUpdate } from "./batch.js";
 
 /** A `hash` or `lru_hash` map. */
 export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements Iterable<[K, V]> {
@@ -42,7 +42,12 @@ export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements I
 
   /** A snapshot of every element, read in batches (hundreds per syscall) where the kernel allows. */
   entries(): IterableIterator<[K, V]> {
-    return (batchEntries(this) ?? this.#walk()).values();
+    return batchEntries(this) ?? this.#walk().values();
+  }
+
+  /** Calls `fn(value, key)` for every element — the fastest way through a large map (batched, no tuples). */
+  forEach(fn: (value: V, key: K) => void): void {
+    if (!batchForEach(this, fn)) for (const [key, value] of this.#walk()) fn(value, key);
   }
 
   /** A snapshot of every value. */
@@ -56,7 +61,9 @@ export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements I
 
   /** The number of elements (counted: the kernel keeps no count). */
   get size(): number {
-    return (batchEntries(this) ?? this.#walk()).length;
+    let count = 0;
+    for (const _ of this.entries()) count++;
+    return count;
   }
 
   /** Stores many elements, with BPF_MAP_UPDATE_BATCH where the kernel has it. */
@@ -78,8 +85,10 @@ export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements I
   /** Removes every element; returns how many there were. */
   clear(): number {
     const drained = batchEntries(this, true);
-    if (drained !== undefined) return drained.length;
-    return this.deleteMany([...this.keys()]);
+    if (drained === undefined) return this.deleteMany([...this.keys()]);
+    let count = 0;
+    for (const _ of drained) count++;
+    return count;
   }
 
   /** Every element, found by walking the keys (for kernels without lookup batches). */

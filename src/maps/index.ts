@@ -15,6 +15,6 @@ export { ArenaMap, RingBufferMap, StackTraceMap } from "./special-maps.js";
 export { MappedMemory } from "./mapped-memory.js";
 export { Variable } from "./variables.js";
 export { listMaps, openMapById, openMapFromFd, openPinnedMap, type MapSummary } from "./open-map.js";
-export { DEFAULT_PIN_ROOT } from "./create-map.js";
+export { createMap, DEFAULT_PIN_ROOT, type MapDefinition } from "./create-map.js";
 export { type CodecChoice, type CodecOptions } from "./map-codecs.js";
 export type { MapClass } from "./wrap-map.js";

@@ -1,12 +1,25 @@
 /**
  * `BpfProgram`: a program loaded into the kernel. It can be test-run (BPF_PROG_TEST_RUN) on packets or
- * contexts, inspected, and closed; attaching grows from here in later work.
+ * contexts, inspected, attached, and closed.
+ *
+ * A program owns the links its `attach…()` methods make (Aya's rule): `links` lists the open ones,
+ * `link.close()` detaches one early, and `close()` detaches them all before releasing the program.
  */
 
 import { ClosedError } from "../errors.js";
+import {
+  attachRawTracepoint,
+  attachTracepoint,
+  autoAttach,
+  type AttachOptions,
+  type AutoAttachOptions,
+  type BaseLink,
+  type Link,
+  type TracepointOptions,
+} from "../links/index.js";
 import type { ProgramSpec } from "../object/index.js";
 import { progInfo, progTestRun, type FD, type ProgInfo, type ProgInfoOptions } from "../sys/index.js";
-import type { ProgramTypeName } from "../uapi.js";
+import type { AttachTypeName, ProgramTypeName } from "../uapi.js";
 
 /** Input for {@link BpfProgram.run}. */
 export interface RunInput {
@@ -40,6 +53,17 @@ export interface RunResult {
   readonly ctx?: Uint8Array;
 }
 
+/**
+ * How a program built without an `ObjectSpec` (with the asm builder and `progLoad`) was loaded, so
+ * that `attach()` knows its hook; programs from `load()` take this from their spec.
+ */
+export interface ProgramAttachInfo {
+  /** The attach type given at load (`trace_raw_tp` for a tp_btf program). */
+  expectedAttachType?: AttachTypeName;
+  /** The target a section would name: `syscalls/sys_enter_getpid`, `sys_enter`. */
+  attachTo?: string;
+}
+
 /** `BPF_F_TEST_RUN_ON_CPU`. */
 const TEST_RUN_ON_CPU = 1 << 0;
 
@@ -52,13 +76,17 @@ export class BpfProgram implements Disposable {
   /** The verifier log, when the load asked for one (`logLevel` > 0). */
   readonly verifierLog: string;
   readonly #fd: FD;
+  readonly #attachInfo: ProgramAttachInfo;
+  /** Open links, in attach order. */
+  readonly #links = new Set<BaseLink>();
 
-  constructor(fd: FD, name: string, type: ProgramTypeName, spec?: ProgramSpec, verifierLog = "") {
+  constructor(fd: FD, name: string, type: ProgramTypeName, spec?: ProgramSpec, verifierLog = "", attachInfo: ProgramAttachInfo = {}) {
     this.#fd = fd;
     this.name = name;
     this.type = type;
     this.spec = spec;
     this.verifierLog = verifierLog;
+    this.#attachInfo = attachInfo;
   }
 
   /** The owned fd (throws ClosedError after close()). */
@@ -104,12 +132,78 @@ export class BpfProgram implements Disposable {
     return progInfo(this.fd.value, options);
   }
 
-  /** Closes the fd; the kernel unloads the program once nothing else holds it. Idempotent. */
+  /** The attach type the program was loaded with, when known (from its spec, or given to the constructor). */
+  get expectedAttachType(): AttachTypeName | undefined {
+    return this.#attachInfo.expectedAttachType ?? this.spec?.expectedAttachType;
+  }
+
+  /** Where its section says it attaches (`syscalls/sys_enter_getpid`), or "" when it names nothing. */
+  get attachTo(): string {
+    return this.#attachInfo.attachTo ?? this.spec?.attachTo ?? "";
+  }
+
+  /** The program's open links, in attach order. */
+  get links(): readonly Link[] {
+    return [...this.#links];
+  }
+
+  /**
+   * Attaches the program where its section name says: `tp/syscalls/sys_enter_getpid` to that
+   * tracepoint, `raw_tp/sys_enter` to that raw tracepoint, `tp_btf/sched_switch` to the tracepoint it
+   * was loaded for. The program owns the link: closing the program detaches it.
+   *
+   * @throws NotSupportedError for program kinds Waggle cannot attach yet (kprobe, uprobe, xdp, tc,
+   *   cgroup…: use their own attach methods as they arrive), naming the kind.
+   * @throws TypeError when the section names no target.
+   * @example
+   * using coll = load(spec);
+   * const link = coll.program("getpid_enter").attach();   // tp/syscalls/sys_enter_getpid
+   * // … later: link.close() detaches early; coll.close() detaches whatever is left.
+   */
+  attach(options: AutoAttachOptions = {}): Link {
+    return this.#own(autoAttach(this, options));
+  }
+
+  /**
+   * Attaches a tracepoint program (`tp/…`, `tracepoint/…`) to the tracefs event `category/name`,
+   * through a bpf_link on a perf event where the kernel has them, else PERF_EVENT_IOC_SET_BPF.
+   *
+   * @throws TypeError when this is not a tracepoint program.
+   * @throws NotSupportedError naming the tracefs paths tried, when the kernel has no such tracepoint.
+   * @example
+   * prog.attachTracepoint("syscalls", "sys_enter_openat", { cookie: 7n });
+   */
+  attachTracepoint(category: string, name: string, options: TracepointOptions = {}): Link {
+    return this.#own(attachTracepoint(this, category, name, options));
+  }
+
+  /**
+   * Attaches a raw tracepoint program (`raw_tp/…`, `raw_tp.w/…`) to the kernel tracepoint `name`, or a
+   * tp_btf program to the tracepoint it was loaded for (`name` may then be left out).
+   *
+   * @throws TypeError when this is neither kind of program, or `name` is missing.
+   * @throws NotSupportedError when the kernel has no tracepoint `name`.
+   * @example
+   * prog.attachRawTracepoint("sched_switch");
+   */
+  attachRawTracepoint(name?: string, options: AttachOptions = {}): Link {
+    return this.#own(attachRawTracepoint(this, name, options));
+  }
+
+  /** Closes the program's links (detaching it), then its fd; the kernel unloads it once nothing else holds it. Idempotent. */
   close(): void {
+    for (const link of [...this.#links].reverse()) link.close();
     this.#fd.close();
   }
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** Makes the program the owner of `link`: it is listed in `links` until closed, and closed with the program. */
+  #own<L extends BaseLink>(link: L): L {
+    this.#links.add(link);
+    link.onClose(() => this.#links.delete(link));
+    return link;
   }
 }
