@@ -7,6 +7,7 @@
  *     ├─ VerifierError       the kernel's verifier rejected a program: carries the log and source line
  *     ├─ NotSupportedError   this kernel (or this machine) lacks a feature
  *     ├─ FormatError         bytes that are not a valid ELF / BTF / instruction stream / object
+ *     ├─ CoreRelocationError a CO-RE relocation is malformed or ambiguous for the target kernel
  *     └─ ClosedError         an fd owner or a view was used after close()
  *
  * Errors carry structured fields so that callers and tests can check them without parsing messages.
@@ -32,6 +33,7 @@ export type WaggleErrorName =
   | "VerifierError"
   | "NotSupportedError"
   | "FormatError"
+  | "CoreRelocationError"
   | "ClosedError";
 
 /**
@@ -60,6 +62,7 @@ interface ErrorByName {
   VerifierError: VerifierError;
   NotSupportedError: NotSupportedError;
   FormatError: FormatError;
+  CoreRelocationError: CoreRelocationError;
   ClosedError: ClosedError;
 }
 
@@ -229,6 +232,26 @@ export class FormatError extends WaggleError {
     this.file = where.file;
     this.section = where.section;
     this.offset = where.offset;
+  }
+}
+
+/**
+ * A CO-RE relocation cannot be applied: its record is malformed, several target types give different
+ * answers (ambiguity), or the instruction does not hold what the compiler should have put there.
+ * (A relocation that simply finds nothing poisons its instruction instead; see the CO-RE docs.)
+ */
+export class CoreRelocationError extends WaggleError {
+  override readonly name: string = "CoreRelocationError";
+
+  constructor(
+    /** The program the instruction belongs to. */
+    readonly program: string,
+    /** The instruction's index in the program. */
+    readonly instruction: number,
+    /** Why the relocation failed. */
+    readonly reason: string,
+  ) {
+    super(`Cannot apply CO-RE relocation in program "${program}" at instruction ${instruction}: ${reason}`);
   }
 }
 

@@ -29,6 +29,7 @@ export {
 } from "./object/index.js";
 export {
   ClosedError,
+  CoreRelocationError,
   FormatError,
   NotSupportedError,
   PermissionError,
@@ -63,3 +64,5 @@ export {
   type ProgramProbe,
 } from "./features/index.js";
 export { type AttachPoint, type Link, type LinkMechanism, type AttachOptions, type TracepointOptions } from "./links/index.js";
+export { KernelSymbols, ProcessSymbols, kernelSymbol } from "./symbols/index.js";
+export { emitTypeScript, type EmitTypeScriptOptions } from "./codegen/index.js";

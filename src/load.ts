@@ -14,12 +14,13 @@ import { debuglog } from "node:util";
 import { marshalBtf, type Btf } from "./btf/index.js";
 import { Collection } from "./collection.js";
 import { NotSupportedError, VerifierError, WaggleError, isWaggleError } from "./errors.js";
-import { kernelBtf } from "./kernel/kernel-btf.js";
+import { kernelBtf, kernelModuleBtfs } from "./kernel/kernel-btf.js";
+import { CoreRelocator, type CoreTargets } from "./object/core/index.js";
 import type { BpfMap } from "./maps/bpf-map.js";
-import { createMap, kernelObjectName } from "./maps/create-map.js";
+import { createMapFromSpec, kernelObjectName } from "./maps/create-map.js";
 import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
 import { ArenaMap } from "./maps/special-maps.js";
-import { ObjectSpec, type ExternSpec, type ProgramSpec } from "./object/index.js";
+import { ObjectSpec, ProgramSpec, type ExternSpec } from "./object/index.js";
 import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt, type ExternResolution } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
 import { btfLoad, progLoad, type FD } from "./sys/index.js";
@@ -40,7 +41,11 @@ export interface LoadOptions {
   logLevel?: 0 | 1 | 2;
   /** Initial verifier log buffer size in bytes (it grows on demand). */
   logSize?: number;
-  /** The BTF to find attach targets in (`tp_btf/…`, `fentry/…`); defaults to the running kernel's. */
+  /**
+   * BTF that stands for the kernel's in CO-RE relocation (libbpf's `btf_custom_path`), for kernels that
+   * ship no BTF. Defaults to the running kernel's (and its modules'). Attach targets and kfuncs are always
+   * looked up in the running kernel's BTF, since their ids are handed to that kernel.
+   */
   kernelBtf?: Btf;
   /** Receives diagnostics; by default they go to `NODE_DEBUG=waggle`. */
   log?: Logger;
@@ -77,8 +82,9 @@ export function load(source: string | Uint8Array | ObjectSpec, options: LoadOpti
     const btfFd = loadObjectBtf(spec, selected, log, owned);
     const maps = createMaps(spec, btfFd, options, owned);
     const programs = new Map<string, BpfProgram>();
+    const core = needsCore(spec, selected) ? new CoreRelocator(spec.btf!, coreTargets(options), selected) : undefined;
     for (const program of selected) {
-      const loaded = loadProgram(spec, program, maps, btfFd, options);
+      const loaded = loadProgram(spec, program, maps, btfFd, options, core);
       owned.push(loaded);
       programs.set(program.name, loaded);
     }
@@ -148,7 +154,7 @@ function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOption
   const maps = new Map<string, BpfMap<any, any>>();
   const reused = new Set<string>();
   for (const mapSpec of spec.maps.values()) {
-    const created = createMap(mapSpec, { btfFd, btf: spec.btf, pinRoot: options.pinRoot });
+    const created = createMapFromSpec(mapSpec, { btfFd, btf: spec.btf, pinRoot: options.pinRoot });
     const map = created.map;
     owned.push(map);
     maps.set(mapSpec.name, map);
@@ -175,7 +181,7 @@ function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOption
   return maps;
 }
 
-function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap<any, any>>, btfFd: FD | undefined, options: LoadOptions): BpfProgram {
+function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap<any, any>>, btfFd: FD | undefined, options: LoadOptions, core: CoreRelocator | undefined): BpfProgram {
   if (program.type === "struct_ops") {
     throw new NotSupportedError(`struct_ops program "${program.name}"`, "registering struct_ops maps is not implemented yet");
   }
@@ -187,12 +193,11 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
     if (ref !== undefined && spec.externs.get(ref)?.kind === "variable") {
       throw new NotSupportedError(`extern variable "${ref}" used by program "${program.name}"`, "ksym and kconfig externs are not resolved yet");
     }
-    if (insn.coreRelocation) {
-      throw new NotSupportedError(`CO-RE relocations in program "${program.name}"`, "CO-RE is not applied yet");
-    }
   }
+  // CO-RE patches a copy: the collection keeps the object's own spec.
+  const relocated = core && program.instructions.some((insn) => insn.coreRelocation) ? new ProgramSpec({ ...program, instructions: core.relocate(program) }) : program;
   const linked = linkProgram(
-    program,
+    relocated,
     {
       mapFd: (name) => {
         const map = maps.get(name);
@@ -202,12 +207,12 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
       withBtfInfo: btfFd !== undefined,
       resolveExtern: (name) => {
         const extern = spec.externs.get(name);
-        return extern ? resolveKfunc(extern, program, options) : undefined;
+        return extern ? resolveKfunc(extern, program) : undefined;
       },
     },
     spec.littleEndian,
   );
-  const attach = attachTarget(program, options);
+  const attach = attachTarget(program);
   const flags = (program.sectionFlags.includes("sleepable") ? ProgramFlags.SLEEPABLE : 0) | (program.sectionFlags.includes("frags") ? ProgramFlags.XDP_HAS_FRAGS : 0);
   try {
     const { fd, log } = progLoad({
@@ -241,9 +246,20 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
   }
 }
 
+function needsCore(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
+  return spec.btf !== undefined && programs.some((p) => p.instructions.some((insn) => insn.coreRelocation));
+}
+
+/** What CO-RE relocates against: the given BTF (and nothing else), or vmlinux then the modules. */
+function coreTargets(options: LoadOptions): CoreTargets {
+  if (options.kernelBtf) return { main: { btf: options.kernelBtf, name: options.kernelBtf.file ?? "custom BTF" }, modules: () => [] };
+  return { main: { btf: kernelBtf(), name: "vmlinux" }, modules: () => kernelModuleBtfs() };
+}
+
 /** Where a kernel function a program calls (a kfunc) lives in the kernel's BTF. */
-function resolveKfunc(extern: ExternSpec, program: ProgramSpec, options: LoadOptions): ExternResolution {
-  const btf = options.kernelBtf ?? kernelBtf();
+function resolveKfunc(extern: ExternSpec, program: ProgramSpec): ExternResolution {
+  // Always the running kernel's BTF: a custom `kernelBtf` is for CO-RE only, its ids mean nothing to the kernel.
+  const btf = kernelBtf();
   const id = btf.find(extern.name, "func");
   if (id !== undefined) return { kind: "btf", btfId: id, btfFdIndex: 0 };
   if (extern.weak) return { kind: "absent" };
@@ -251,7 +267,7 @@ function resolveKfunc(extern: ExternSpec, program: ProgramSpec, options: LoadOpt
 }
 
 /** The kernel BTF id a tracing/LSM/iterator program attaches to, named by its section. */
-function attachTarget(program: ProgramSpec, options: LoadOptions): number | undefined {
+function attachTarget(program: ProgramSpec): number | undefined {
   if (!program.sectionFlags.includes("attachBtf")) return undefined;
   if (program.attachTo === "") {
     throw new WaggleError(`Cannot load program "${program.name}": section "${program.section}" names no attach target`);
@@ -260,7 +276,7 @@ function attachTarget(program: ProgramSpec, options: LoadOptions): number | unde
     throw new NotSupportedError(`freplace program "${program.name}"`, "replacing a BPF function needs a target program, which load() cannot take yet");
   }
   const [name, kind] = attachBtfName(program);
-  const btf = options.kernelBtf ?? kernelBtf();
+  const btf = kernelBtf(); // never the CO-RE `kernelBtf` option: the id must mean something to this kernel
   const id = btf.find(name, kind);
   if (id === undefined) throw new NotSupportedError(`attach target "${program.attachTo}" of program "${program.name}"`, `the kernel's BTF has no ${kind} "${name}"`);
   return id;

@@ -1,8 +1,9 @@
 /**
- * The public ELF constants: file types, machines, section types and flags, symbol types, bindings and
- * visibilities, reserved section indices and the eBPF relocation types. Values come from the System V
- * gABI, LLVM's ELF.h and the Linux kernel's BPF ELF conventions; names follow the specification so that
- * code reads like the documents it implements. The byte layout of headers lives in `layout.ts`.
+ * The public ELF constants: file types, machines, segment types and flags, section types and flags,
+ * symbol types, bindings and visibilities, reserved section indices and the eBPF relocation types.
+ * Values come from the System V gABI, LLVM's ELF.h and the Linux kernel's BPF ELF conventions; names
+ * follow the specification so that code reads like the documents it implements. The byte layout of
+ * headers lives in `layout.ts`.
  */
 
 // === File types (e_type) ===
@@ -35,6 +36,42 @@ export const EM_BPF = 247;
 export const ELFOSABI_NONE = 0;
 /** GNU/Linux extensions are in use. */
 export const ELFOSABI_GNU = 3;
+
+// === Segment types (p_type) ===
+
+/** An unused program header. */
+export const PT_NULL = 0;
+/** A loadable segment: file bytes [p_offset, p_offset + p_filesz) appear at p_vaddr at run time. */
+export const PT_LOAD = 1;
+/** Dynamic linking information. */
+export const PT_DYNAMIC = 2;
+/** The path of the program interpreter (the dynamic loader). */
+export const PT_INTERP = 3;
+/** Notes. */
+export const PT_NOTE = 4;
+/** Reserved, unspecified semantics. */
+export const PT_SHLIB = 5;
+/** The program header table itself. */
+export const PT_PHDR = 6;
+/** The thread-local storage template. */
+export const PT_TLS = 7;
+/** The `.eh_frame_hdr` unwind table index. */
+export const PT_GNU_EH_FRAME = 0x6474e550;
+/** Whether the stack is executable (its flags). */
+export const PT_GNU_STACK = 0x6474e551;
+/** What becomes read-only after relocation. */
+export const PT_GNU_RELRO = 0x6474e552;
+/** The `.note.gnu.property` section. */
+export const PT_GNU_PROPERTY = 0x6474e553;
+
+// === Segment flags (p_flags) ===
+
+/** Executable. */
+export const PF_X = 0x1;
+/** Writable. */
+export const PF_W = 0x2;
+/** Readable. */
+export const PF_R = 0x4;
 
 // === Section types (sh_type) ===
 

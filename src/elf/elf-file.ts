@@ -1,18 +1,22 @@
 /**
  * `ElfFile`: a parsed ELF64 file of either byte order. Parsing reads the header, the section header
- * table, the symbol table and the headers of the relocation sections up front, checking each offset,
- * count and size against the bytes; relocation entries are read on first use per target section. Every
- * problem is a `FormatError` naming the file, the section and the offset. Section data are views into
- * the caller's bytes, which must therefore not change while the `ElfFile` is in use.
+ * table, the program header table, the static symbol table and the headers of the relocation sections
+ * up front, checking each offset, count and size against the bytes; the dynamic symbol table is read on
+ * first use (executables often need only one of the two tables, and relocatable objects have none), as
+ * are relocation entries, per target section. Every problem is a `FormatError` naming the file, the
+ * section and the offset. Section data are views into the caller's bytes, which must therefore not
+ * change while the `ElfFile` is in use.
  */
 
-import type { ElfParseOptions, ElfRelocation, ElfSection, ElfSymbol } from "./elf-types.js";
+import { SHT_DYNSYM, SHT_SYMTAB } from "./constants.js";
+import type { ElfParseOptions, ElfRelocation, ElfSection, ElfSegment, ElfSymbol } from "./elf-types.js";
 import { parseHeader } from "./parse-header.js";
 import { groupRelocationSections, parseRelocations } from "./parse-relocations.js";
 import { parseSections } from "./parse-sections.js";
+import { parseSegments } from "./parse-segments.js";
 import { parseSymbols } from "./parse-symbols.js";
 
-/** A parsed ELF64 file: its header fields, sections, symbols and relocations. */
+/** A parsed ELF64 file: its header fields, sections, segments, symbols and relocations. */
 export class ElfFile {
   /** The file name given to `parse()`, quoted in errors. */
   readonly file: string | undefined;
@@ -32,6 +36,8 @@ export class ElfFile {
   readonly sections: readonly ElfSection[];
   /** The index of the section name string table (e_shstrndx, resolved when SHN_XINDEX); 0 when none. */
   readonly shstrndx: number;
+  /** Every program header in table order; empty when there is no table (as in relocatable objects). */
+  readonly segments: readonly ElfSegment[];
   /** The SHT_SYMTAB entries in order, entry 0 being the null symbol; empty when there is no symbol table. */
   readonly symbols: readonly ElfSymbol[];
   /** Each target section's index mapped to the SHT_REL / SHT_RELA sections whose sh_info names it. */
@@ -39,6 +45,7 @@ export class ElfFile {
 
   readonly #byName = new Map<string, ElfSection>();
   readonly #relocations = new Map<number, readonly ElfRelocation[]>();
+  #dynamicSymbols: readonly ElfSymbol[] | undefined;
 
   private constructor(bytes: Uint8Array, file: string | undefined) {
     const header = parseHeader(bytes, file);
@@ -52,7 +59,8 @@ export class ElfFile {
     this.osabi = header.osabi;
     this.sections = sections;
     this.shstrndx = shstrndx;
-    this.symbols = parseSymbols(sections, header.littleEndian, file);
+    this.segments = parseSegments(bytes, header, sections, file);
+    this.symbols = parseSymbols(sections, SHT_SYMTAB, header.littleEndian, file);
     this.relocationSections = groupRelocationSections(sections, file);
     for (const section of sections) {
       if (!this.#byName.has(section.name)) this.#byName.set(section.name, section);
@@ -72,6 +80,16 @@ export class ElfFile {
    */
   static parse(bytes: Uint8Array, options: ElfParseOptions = {}): ElfFile {
     return new ElfFile(bytes, options.file);
+  }
+
+  /**
+   * The SHT_DYNSYM entries in order, entry 0 being the null symbol; empty when there is no dynamic
+   * symbol table. Read on first use: what stripped executables and shared objects still have.
+   *
+   * @throws {FormatError} When the table, its string table or a symbol is malformed (on the first use).
+   */
+  get dynamicSymbols(): readonly ElfSymbol[] {
+    return (this.#dynamicSymbols ??= parseSymbols(this.sections, SHT_DYNSYM, this.littleEndian, this.file));
   }
 
   /** The first section called `name`, if any. */

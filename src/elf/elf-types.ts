@@ -1,5 +1,5 @@
 /**
- * The records `ElfFile` hands out: sections, symbols and relocations, as plain readonly data.
+ * The records `ElfFile` hands out: sections, segments, symbols and relocations, as plain readonly data.
  * Every value is a `number`; the parser rejects 64-bit fields that do not fit in a safe integer.
  */
 
@@ -31,13 +31,38 @@ export interface ElfSection {
   readonly data: Uint8Array;
 }
 
-/** One entry of the symbol table. */
+/** One program header: a segment, as the loader sees the file. */
+export interface ElfSegment {
+  /** Its index in the program header table. */
+  readonly index: number;
+  /** p_type: a `PT_*` value. */
+  readonly type: number;
+  /** p_flags: `PF_*` bits. */
+  readonly flags: number;
+  /** p_offset: where its bytes start in the file. */
+  readonly offset: number;
+  /** p_vaddr: its address at run time, before the load bias of a PIE or shared object is added. */
+  readonly vaddr: number;
+  /** p_paddr: its physical address, where that matters (not on Linux user space). */
+  readonly paddr: number;
+  /** p_filesz: how many of its bytes come from the file. */
+  readonly filesz: number;
+  /** p_memsz: its size in memory (the part past p_filesz is zero-filled). */
+  readonly memsz: number;
+  /** p_align: the alignment of its address and file offset. */
+  readonly align: number;
+}
+
+/** One entry of a symbol table (SHT_SYMTAB or SHT_DYNSYM). */
 export interface ElfSymbol {
-  /** Its index in the symbol table (0 is the null symbol). */
+  /** Its index in its symbol table (0 is the null symbol). */
   readonly index: number;
   /** Its name ("" for section symbols, which take their section's name). */
   readonly name: string;
-  /** st_value: its offset within its section in relocatable objects. */
+  /**
+   * st_value: its offset within its section in relocatable objects, its virtual address (before any load
+   * bias) in executables and shared objects.
+   */
   readonly value: number;
   /** st_size: its size in bytes. */
   readonly size: number;

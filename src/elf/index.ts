@@ -1,11 +1,14 @@
 /**
  * Waggle's ELF64 layer: `ElfFile.parse()` reads relocatable objects (and other ELF64 files) of either
- * byte order into sections, symbols and relocations; `writeElf()` writes relocatable objects, and
- * `elfToWriteInput()` turns a parsed file back into writer input. Pure functions of bytes, no I/O.
+ * byte order into sections, segments, symbols (static and dynamic) and relocations; `writeElf()` writes
+ * relocatable objects, and `elfToWriteInput()` turns a parsed file back into writer input;
+ * `fileOffsetToAddress()` and `addressToFileOffset()` convert through the loadable segments of
+ * executables and shared objects. Pure functions of bytes, no I/O.
  */
 
 export { ElfFile } from "./elf-file.js";
-export type { ElfParseOptions, ElfRelocation, ElfSection, ElfSymbol } from "./elf-types.js";
+export type { ElfParseOptions, ElfRelocation, ElfSection, ElfSegment, ElfSymbol } from "./elf-types.js";
+export { addressToFileOffset, fileOffsetToAddress } from "./load-segments.js";
 export { writeElf } from "./write-elf.js";
 export type {
   ElfWriteInput,
@@ -23,6 +26,21 @@ export {
   EM_BPF,
   EM_NONE,
   EM_X86_64,
+  PF_R,
+  PF_W,
+  PF_X,
+  PT_DYNAMIC,
+  PT_GNU_EH_FRAME,
+  PT_GNU_PROPERTY,
+  PT_GNU_RELRO,
+  PT_GNU_STACK,
+  PT_INTERP,
+  PT_LOAD,
+  PT_NOTE,
+  PT_NULL,
+  PT_PHDR,
+  PT_SHLIB,
+  PT_TLS,
   ET_CORE,
   ET_DYN,
   ET_EXEC,

@@ -53,6 +53,13 @@ export const SHDR_SIZE = 64;
 export const SHDR_SIZE_FIELD = 32;
 /** Offset of sh_link within a section header: section 0 holds the extended e_shstrndx there. */
 export const SHDR_LINK_FIELD = 40;
+/** Offset of sh_info within a section header: section 0 holds the extended program header count there. */
+export const SHDR_INFO_FIELD = 44;
+
+/** Size of an ELF64 program header (Elf64_Phdr). */
+export const PHDR_SIZE = 56;
+/** e_phnum when the program header count does not fit in 16 bits: the count is in section 0's sh_info. */
+export const PN_XNUM = 0xffff;
 
 /** Size of an ELF64 symbol (Elf64_Sym). */
 export const SYM_SIZE = 24;

@@ -1,6 +1,7 @@
 /**
  * Reads the ELF64 file header: the identification bytes (magic, class, byte order, version), then the
- * fields the rest of the parser needs. Errors carry file offsets. Next step: `parse-sections.ts`.
+ * fields the rest of the parser needs. Errors carry file offsets. Next steps: `parse-sections.ts`, then
+ * `parse-segments.ts` (which needs section 0 when the program header count is extended).
  */
 
 import { FormatError } from "../errors.js";
@@ -28,6 +29,13 @@ export interface ElfHeader {
   readonly type: number;
   readonly machine: number;
   readonly flags: number;
+  /** e_phentsize: the size of one program header. */
+  readonly phentsize: number;
+  /**
+   * e_phnum: the program header count, or PN_XNUM when it is in section 0's sh_info. e_phoff is read
+   * only when this is not 0, so that files without program headers never fail on it.
+   */
+  readonly phnum: number;
   /** e_shoff: where the section header table starts, 0 when there is none. */
   readonly shoff: number;
   /** e_shentsize: the size of one section header. */
@@ -66,6 +74,8 @@ export function parseHeader(bytes: Uint8Array, file: string | undefined): ElfHea
     machine: reader.seek(EHDR.machine).u16(),
     shoff: reader.seek(EHDR.shoff).u64("e_shoff"),
     flags: reader.seek(EHDR.flags).u32(),
+    phentsize: reader.seek(EHDR.phentsize).u16(),
+    phnum: reader.seek(EHDR.phnum).u16(),
     shentsize: reader.seek(EHDR.shentsize).u16(),
     shnum: reader.seek(EHDR.shnum).u16(),
     shstrndx: reader.seek(EHDR.shstrndx).u16(),

@@ -1,11 +1,12 @@
 /**
- * Reads the static symbol table (SHT_SYMTAB) into `ElfSymbol`s: names from the string table its
- * sh_link names, type and binding from st_info, visibility from st_other, and section indices that are
- * SHN_XINDEX resolved through the SHT_SYMTAB_SHNDX section linked to the symbol table.
+ * Reads a symbol table into `ElfSymbol`s: the static one (SHT_SYMTAB) or the dynamic one (SHT_DYNSYM),
+ * which share a record format. Names come from the string table its sh_link names, type and binding
+ * from st_info, visibility from st_other, and section indices that are SHN_XINDEX are resolved through
+ * the SHT_SYMTAB_SHNDX section linked to the symbol table.
  */
 
 import { ByteReader } from "./byte-reader.js";
-import { SHN_XINDEX, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX } from "./constants.js";
+import { SHN_XINDEX, SHT_DYNSYM, SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX } from "./constants.js";
 import type { ElfSection, ElfSymbol } from "./elf-types.js";
 import { SHNDX_ENTRY_SIZE, SYM_SHNDX_FIELD, SYM_SIZE } from "./layout.js";
 import { checkTable, linkedSection, sectionError, sectionLabel } from "./section-checks.js";
@@ -17,20 +18,27 @@ const INFO_BIND_SHIFT = 4;
 /** st_other's low two bits are the visibility. */
 const OTHER_VISIBILITY_MASK = 0x3;
 
-/** The symbols of the file's SHT_SYMTAB section, or none when it has no symbol table. */
+/** The section types that hold symbol tables, and how errors name them. */
+const SYMBOL_TABLE_NAMES = { [SHT_SYMTAB]: "SHT_SYMTAB", [SHT_DYNSYM]: "SHT_DYNSYM" } as const;
+
+/** A section type that holds a symbol table. */
+export type SymbolTableType = keyof typeof SYMBOL_TABLE_NAMES;
+
+/** The symbols of the file's section of type `type`, or none when it has no such section. */
 export function parseSymbols(
   sections: readonly ElfSection[],
+  type: SymbolTableType,
   littleEndian: boolean,
   file: string | undefined,
 ): ElfSymbol[] {
-  const [symtab, second] = sections.filter((s) => s.type === SHT_SYMTAB);
-  if (symtab === undefined) return [];
-  if (second !== undefined) throw sectionError(file, second, "is a second SHT_SYMTAB section");
+  const [table, second] = sections.filter((s) => s.type === type);
+  if (table === undefined) return [];
+  if (second !== undefined) throw sectionError(file, second, `is a second ${SYMBOL_TABLE_NAMES[type]} section`);
 
-  const count = checkTable(file, symtab, SYM_SIZE);
-  const strtab = linkedSection(file, sections, symtab, [SHT_STRTAB], "a string table");
+  const count = checkTable(file, table, SYM_SIZE);
+  const strtab = linkedSection(file, sections, table, [SHT_STRTAB], "a string table");
   const names = new StringTable(strtab.data, { file, section: sectionLabel(strtab.index, strtab.name) });
-  const reader = new ByteReader(symtab.data, littleEndian, { file, section: sectionLabel(symtab.index, symtab.name) });
+  const reader = new ByteReader(table.data, littleEndian, { file, section: sectionLabel(table.index, table.name) });
   let extendedIndices: ByteReader | undefined;
 
   const symbols: ElfSymbol[] = [];
@@ -43,7 +51,7 @@ export function parseSymbols(
     const value = reader.u64("st_value");
     const size = reader.u64("st_size");
     if (shndx === SHN_XINDEX) {
-      extendedIndices ??= extendedIndexReader(sections, symtab, littleEndian, file, index);
+      extendedIndices ??= extendedIndexReader(sections, table, littleEndian, file, index);
       shndx = extendedIndex(extendedIndices, index);
     }
     symbols.push({
@@ -60,19 +68,19 @@ export function parseSymbols(
   return symbols;
 }
 
-/** A reader over the SHT_SYMTAB_SHNDX section of `symtab`, needed since symbol `index` uses SHN_XINDEX. */
+/** A reader over the SHT_SYMTAB_SHNDX section of `symbolTable`, needed since symbol `index` uses SHN_XINDEX. */
 function extendedIndexReader(
   sections: readonly ElfSection[],
-  symtab: ElfSection,
+  symbolTable: ElfSection,
   littleEndian: boolean,
   file: string | undefined,
   index: number,
 ): ByteReader {
-  const table = sections.find((s) => s.type === SHT_SYMTAB_SHNDX && s.link === symtab.index);
+  const table = sections.find((s) => s.type === SHT_SYMTAB_SHNDX && s.link === symbolTable.index);
   if (table === undefined) {
     throw sectionError(
       file,
-      symtab,
+      symbolTable,
       `symbol ${index} uses SHN_XINDEX but no SHT_SYMTAB_SHNDX section belongs to the symbol table`,
       index * SYM_SIZE + SYM_SHNDX_FIELD,
     );

@@ -32,8 +32,8 @@ function cached(key: string, probe: () => ProbeResult): ProbeResult {
   return result;
 }
 
-/** Errnos by which the kernel says "I do not know this" rather than "you may not". */
-const UNSUPPORTED_CODES = new Set(["EINVAL", "E2BIG", "EOPNOTSUPP", "ENOTSUPP", "ENOENT", "ESRCH"]);
+/** Errnos by which the kernel says "I do not know this" rather than "you may not" (errno 95, EOPNOTSUPP, is named ENOTSUP). */
+const UNSUPPORTED_CODES = new Set(["EINVAL", "E2BIG", "ENOTSUP", "ENOTSUPP", "ENOENT", "ESRCH"]);
 
 /** Turns a probe's failure into a verdict, rethrowing failures that say nothing about the feature. */
 function verdict(error: unknown): ProbeResult {

@@ -6,7 +6,7 @@
  */
 
 import { BpfCmd, lookupBatchInPlace, mapDeleteBatch, mapUpdateBatch, scratch } from "../sys/index.js";
-import type { MapTypeName } from "../uapi.js";
+import { UpdateFlags, type MapTypeName } from "../uapi.js";
 import { isUnsupportedCommand, type BpfMap } from "./bpf-map.js";
 
 /** Elements per lookup batch: large enough to amortise the call, small enough for the arena. */
@@ -133,6 +133,8 @@ class BatchReader<K, V> {
 export function batchUpdate<K, V>(map: BpfMap<K, V>, entries: readonly (readonly [K, V])[], flags: number): boolean {
   const valueBufferSize = map.valueBufferSize;
   if (entries.length === 0) return true;
+  // The kernel's update batch takes only BPF_F_LOCK as element flags (NOEXIST / EXIST: EINVAL, up front).
+  if ((flags & ~UpdateFlags.LOCK) !== 0) return false;
   if (!batchSupported(map.type, BpfCmd.MAP_UPDATE_BATCH)) return false;
   const keys = new Uint8Array(entries.length * map.keySize);
   const values = new Uint8Array(entries.length * valueBufferSize);

@@ -50,6 +50,14 @@ export function updateFlags(options: UpdateOptions | undefined): number {
 /** Map types whose values hold one slot per possible CPU. */
 export const PER_CPU_TYPES: ReadonlySet<MapTypeName> = new Set(["percpu_hash", "percpu_array", "lru_percpu_hash", "percpu_cgroup_storage"]);
 
+/**
+ * Map types whose BPF_MAP_GET_NEXT_KEY yields every index below max_entries, whether the slot holds
+ * an element or not.
+ */
+const EVERY_INDEX_TYPES: ReadonlySet<MapTypeName> = new Set([
+  "prog_array", "array_of_maps", "perf_event_array", "cgroup_array", "xskmap", "sockmap", "reuseport_sockarray", "devmap",
+]);
+
 /** What a BpfMap knows about itself. */
 export interface MapProperties {
   readonly name: string;
@@ -248,19 +256,34 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, MapPr
 
   /** Stores a value given as an fd (prog arrays, sockmaps, map-in-maps…) under `key`. */
   protected fdUpdate(key: K, fd: number, flags = 0): void {
-    const at = prepareElement(this.fd.value, this.keySize, 4, flags);
+    // The kernel copies the whole value: a u32 fd, or a u64 one for socket maps with 8-byte values.
+    const size = this.valueSize;
+    const at = prepareElement(this.fd.value, this.keySize, size, flags);
     const view = scratch.view;
     this.keyCodec.encode(key, view, at - this.keySize);
-    view.setUint32(at, fd, true);
+    if (size === 8) view.setBigUint64(at, BigInt(fd), true);
+    else view.setUint32(at, fd, true);
     const r = elementCommand(BpfCmd.MAP_UPDATE_ELEM);
     if (r < 0) throw bpfError(BpfCmd.MAP_UPDATE_ELEM, -r, this.#subject());
   }
 
-  /** Every key, decoded (a BPF_MAP_GET_NEXT_KEY walk that continues from the raw bytes). */
+  /**
+   * Every key, decoded (a BPF_MAP_GET_NEXT_KEY walk that continues from the raw bytes). The kernel walks
+   * every index of fd arrays and devmaps, empty or not: their empty slots (ENOENT on lookup) are skipped.
+   */
   protected *elementKeys(): IterableIterator<K> {
+    const everyIndex = EVERY_INDEX_TYPES.has(this.type);
     for (let key = this.nextKeyBytes(null); key !== undefined; key = this.nextKeyBytes(key)) {
+      if (everyIndex && !this.#holds(key)) continue;
       yield this.keyCodec.decode(new DataView(key.buffer, key.byteOffset, key.byteLength), 0);
     }
+  }
+
+  /** Whether slot `key` holds an element: true unless the lookup says ENOENT (some types cannot tell). */
+  #holds(key: Uint8Array): boolean {
+    const at = prepareElement(this.fd.value, key.length, this.valueBufferSize, 0);
+    scratch.bytes.set(key, at - key.length);
+    return elementCommand(BpfCmd.MAP_LOOKUP_ELEM) !== -Errno.ENOENT;
   }
 
   #deleted(r: number): boolean {
@@ -280,9 +303,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, MapPr
   }
 }
 
-/** Whether an error is the kernel saying a command does not apply to this map type. */
+/** Whether an error is the kernel saying a command does not apply to this map type (errno 95, EOPNOTSUPP, is named ENOTSUP). */
 export function isUnsupportedCommand(error: unknown): boolean {
   return (
-    isWaggleError(error, "SyscallError") && (error.code === "EINVAL" || error.code === "ENOTSUPP" || error.code === "EOPNOTSUPP")
+    isWaggleError(error, "SyscallError") && (error.code === "EINVAL" || error.code === "ENOTSUPP" || error.code === "ENOTSUP")
   );
 }

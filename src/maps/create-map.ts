@@ -90,11 +90,16 @@ function createFresh(spec: MapSpec, options: CreateMapOptions): BpfMap<any, any>
       if (!withBtf || !isWaggleError(error, "SyscallError")) throw error;
       fd = mapCreate(params); // as libbpf: retry without BTF types, which older kernels may not accept
     }
-    return wrapMap(
-      fd,
-      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags },
-      { ...options.codecs, spec, btf: options.btf, keyType: spec.keyType, valueType: spec.valueType },
-    );
+    try {
+      return wrapMap(
+        fd,
+        { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries, flags: spec.flags },
+        { ...options.codecs, spec, btf: options.btf, keyType: spec.keyType, valueType: spec.valueType },
+      );
+    } catch (error) {
+      fd.close(); // a codec that does not fit the map: the map must not outlive the error
+      throw error;
+    }
   } finally {
     template?.close();
   }

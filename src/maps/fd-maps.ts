@@ -4,15 +4,26 @@
  * object's id (programs, maps) or cookie (sockets), as the kernel reports them.
  */
 
+import type { Socket as UdpSocket } from "node:dgram";
+import type { Server, Socket } from "node:net";
 import type { FD } from "../sys/index.js";
 import { BpfMap } from "./bpf-map.js";
 
-/** Something that stands for an fd: a number, a Waggle object with an `fd`, or a Node socket. */
-export type FdSource = number | { readonly fd: FD } | { readonly _handle?: { readonly fd?: number } | null };
+/**
+ * Something that stands for an fd: a number, a Waggle object with an `fd`, or a Node socket (TCP, UDP,
+ * or a listening server; Node's typings do not declare the `_handle` whose fd is used, so they are named).
+ */
+export type FdSource = number | { readonly fd: FD } | Socket | Server | UdpSocket | { readonly _handle?: { readonly fd?: number } | null };
 
 /** The fd number behind `source`. */
 export function fdOf(source: FdSource): number {
-  if (typeof source === "number") return source;
+  if (typeof source === "number") {
+    if (!Number.isInteger(source) || source < 0 || source > 0x7fffffff) throw new RangeError(`Cannot use ${source} as an fd`);
+    return source;
+  }
+  if (typeof source !== "object" || source === null) {
+    throw new TypeError(`Cannot find an fd in ${String(source)}: give a number, a Waggle map or program, or a connected Node socket`);
+  }
   if ("fd" in source && typeof source.fd === "object") return source.fd.value;
   const handleFd = (source as { _handle?: { fd?: number } | null })._handle?.fd;
   if (typeof handleFd === "number" && handleFd >= 0) return handleFd;
@@ -66,5 +77,8 @@ export class SocketMap<K = number> extends FdValueMap<K, bigint | number> {
   }
 }
 
-/** `xskmap` (AF_XDP sockets), `cgroup_array` (cgroups by fd) and `perf_event_array` (perf events by CPU). */
+/**
+ * `xskmap` (AF_XDP sockets), `cgroup_array` (cgroups by fd) and `perf_event_array` (perf events by CPU).
+ * The kernel does not say which of their slots hold an fd, so `keys()` lists every index.
+ */
 export class FdArray extends FdValueMap<number, number> {}

@@ -4,13 +4,15 @@
  *
  * Lifetime is the hard part: JS code may still hold a view of the memory when the map is closed, and
  * touching unmapped memory kills the process. So `close()` only cuts Waggle's own access (its accessors
- * then throw ClosedError); the mapping itself is removed when the ArrayBuffer over it is garbage
- * collected, so a view handed out earlier stays harmless instead of segfaulting. Memory the kernel maps
- * read-only (frozen `.rodata`) is never handed out as an ArrayBuffer — a write through it would crash —
- * only read through accessors that refuse writes before they reach it.
+ * then throw ClosedError); once `view` or `buffer` has handed the memory out, the mapping itself is
+ * removed when the ArrayBuffer over it is garbage collected, so a view handed out earlier stays
+ * harmless instead of segfaulting. Memory never handed out (variables, `read()`) is unmapped at
+ * `close()`, which also releases the kernel map (a mapping holds a reference to it) and its address.
+ * Memory the kernel maps read-only (frozen `.rodata`) is never handed out as an ArrayBuffer — a write
+ * through it would crash — only read through accessors that refuse writes before they reach it.
  */
 
-import { ClosedError } from "../errors.js";
+import { ClosedError, isWaggleError, SyscallError } from "../errors.js";
 import { libc } from "../sys/index.js";
 
 const PROT_READ = 1;
@@ -44,6 +46,10 @@ export class MappedMemory {
   readonly address: number;
   readonly #subject: string;
   #view: DataView | undefined;
+  /** Whether `view` or `buffer` gave the memory to the caller (then only the GC may unmap it). */
+  #handedOut = false;
+  /** The unregister token of the finalizer. */
+  readonly #token = {};
 
   private constructor(address: number, length: number, writable: boolean, subject: string) {
     this.address = address;
@@ -52,21 +58,31 @@ export class MappedMemory {
     this.#subject = subject;
     const buffer = libc.nativeView(address, length);
     this.#view = new DataView(buffer);
-    unmapWhenUnreachable.register(buffer, { address, length });
+    unmapWhenUnreachable.register(buffer, { address, length }, this.#token);
   }
 
   /** mmaps `length` bytes of the map behind `fd` (offset 0, shared). */
   static map(fd: number, length: number, options: MapMemoryOptions): MappedMemory {
     const writable = options.writable ?? true;
     const hint = options.address ?? 0;
-    const address = libc.mmap(
-      hint,
-      length,
-      writable ? PROT_READ | PROT_WRITE : PROT_READ,
-      MAP_SHARED | (hint !== 0 ? MAP_FIXED_NOREPLACE : 0),
-      fd,
-      0,
-    );
+    let address: number;
+    try {
+      address = libc.mmap(
+        hint,
+        length,
+        writable ? PROT_READ | PROT_WRITE : PROT_READ,
+        MAP_SHARED | (hint !== 0 ? MAP_FIXED_NOREPLACE : 0),
+        fd,
+        0,
+      );
+    } catch (error) {
+      if (hint === 0 || !isWaggleError(error, "SyscallError") || error.code !== "EEXIST") throw error;
+      throw new SyscallError(
+        "mmap",
+        error.errno,
+        `${options.subject} at 0x${hint.toString(16)}: the address is in use (an earlier map's memory there stays mapped while a view of it is reachable)`,
+      );
+    }
     return new MappedMemory(address, length, writable, options.subject);
   }
 
@@ -82,6 +98,7 @@ export class MappedMemory {
   get view(): DataView {
     const view = this.#checked();
     if (!this.writable) throw new TypeError(`Cannot hand out ${this.#subject}'s memory as a view: it is read-only (use read())`);
+    this.#handedOut = true;
     return view;
   }
 
@@ -104,9 +121,17 @@ export class MappedMemory {
     return new Uint8Array(view.buffer, view.byteOffset + offset, length).slice();
   }
 
-  /** Ends Waggle's access to the memory (the mapping goes when no view of it remains). Idempotent. */
+  /**
+   * Ends Waggle's access to the memory. Memory never handed out is unmapped now; otherwise the mapping
+   * goes when no view of it remains. Idempotent.
+   */
   close(): void {
+    if (this.#view === undefined) return;
     this.#view = undefined;
+    if (!this.#handedOut) {
+      unmapWhenUnreachable.unregister(this.#token);
+      libc.munmap(this.address, this.length);
+    }
   }
 
   #checked(): DataView {

@@ -45,7 +45,12 @@ function twoWordCodec<T extends { program?: FdSource }>(
     decode: (view, offset) => make(view.getUint32(offset, true), size === 8 ? view.getUint32(offset + 4, true) : undefined),
     encode(entry, view, offset) {
       if (typeof entry !== "object" || entry === null) throw new TypeError(`Cannot encode ${String(entry)} as ${description}`);
-      view.setUint32(offset, first(entry) >>> 0, true);
+      const word = first(entry);
+      // Checked, not coerced: ifindex 0 would silently empty a devmap slot.
+      if (!Number.isInteger(word) || word < 0 || word > 0xffffffff) {
+        throw new TypeError(`Cannot encode ${description}: ${String(word)} is not a u32`);
+      }
+      view.setUint32(offset, word, true);
       if (size === 8) view.setInt32(offset + 4, entry.program === undefined ? -1 : fdOf(entry.program), true);
       else if (entry.program !== undefined) throw new TypeError(`Cannot attach a program: this map's ${description} values are 4 bytes`);
     },

@@ -249,22 +249,33 @@ function flatten(
 ): Instruction[] {
   const out: Instruction[] = [];
   const included = new Set<string>([entry.name]);
-  const queue: FunctionSpec[] = [entry];
-  for (let i = 0; i < queue.length; i++) {
-    const fn = queue[i]!;
+  // Depth-first in call-site order, as libbpf appends subprograms: each callee's own callees follow it
+  // before the caller's next callee, so layouts, call offsets and program tags match libbpf's.
+  const append = (fn: FunctionSpec): FunctionSpec[] => {
     const copy = used.has(fn);
     used.add(fn);
+    const callees: FunctionSpec[] = [];
     for (const insn of fn.instructions) {
       out.push(copy ? insn.clone() : insn);
       const ref = insn.reference;
-      if (ref === undefined || included.has(ref) || externs.has(ref) || !(insn.isPseudoCall || insn.isPseudoFunc)) continue;
+      if (ref === undefined || externs.has(ref) || !(insn.isPseudoCall || insn.isPseudoFunc)) continue;
       const callee = functions.get(ref);
       if (!callee) objectError(ctx, `"${fn.name}" calls "${ref}", which is not defined`, fn.section);
       if (callee.entry && callee.section !== entry.section && callee !== entry) {
         objectError(ctx, `"${fn.name}" calls program "${ref}" in another section; subprograms belong in .text`, fn.section);
       }
-      included.add(ref);
-      queue.push(callee);
+      callees.push(callee);
+    }
+    return callees;
+  };
+  const stack = [{ callees: append(entry), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const callee = top.callees[top.next++];
+    if (callee === undefined) stack.pop();
+    else if (!included.has(callee.name)) {
+      included.add(callee.name);
+      stack.push({ callees: append(callee), next: 0 });
     }
   }
   return out;

@@ -470,7 +470,10 @@ function writeBatch(cmd: number, fd: number, keys: number, values: number, count
     flags: opts.flags,
   });
   const r = bpfRaw(cmd, mapBatchAttr.size);
-  const done = view.getUint32(mapBatchAttr.fields.count.offset, true);
+  const written = view.getUint32(mapBatchAttr.fields.count.offset, true);
+  // The kernel writes the count back only once it has worked on the elements: a failure that leaves
+  // it unchanged (bad flags, an unsupported map type) came before the first one.
+  const done = r < 0 && written === count ? 0 : written;
   if (r < 0) throw bpfError(cmd, -r, `after ${done} of ${count} elements`);
   return done;
 }
