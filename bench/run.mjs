@@ -7,6 +7,7 @@ import { requireRoot } from "./lib.mjs";
 const BENCHES = {
   load: () => import("./load.mjs"),
   maps: () => import("./maps.mjs"),
+  core: () => import("./core.mjs"),
 };
 
 requireRoot();

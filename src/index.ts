@@ -20,6 +20,8 @@ export {
   VariableSpec,
   sectionType,
   type ExternSpec,
+  type KconfigSlot,
+  type KconfigType,
   type MapKind,
   type MapPinning,
   type MapSlotInit,
@@ -40,7 +42,9 @@ export {
   type SourceLocation,
   type WaggleErrorName,
 } from "./errors.js";
-export { kernelBtf } from "./kernel/kernel-btf.js";
+export { kernelBtf, kernelModuleBtfs, readBtfFile } from "./kernel/kernel-btf.js";
+export { kernelConfig } from "./kernel/kconfig.js";
+export { type KconfigValue } from "./load-externs.js";
 export {
   ATTACH_TYPES,
   LINK_TYPES,
@@ -55,6 +59,7 @@ export {
   type ProgramTypeName,
 } from "./uapi.js";
 export {
+  btfSupport,
   probeBtfKind,
   probeHelper,
   probeMapType,
@@ -64,5 +69,5 @@ export {
   type ProgramProbe,
 } from "./features/index.js";
 export { type AttachPoint, type Link, type LinkMechanism, type AttachOptions, type TracepointOptions } from "./links/index.js";
-export { KernelSymbols, ProcessSymbols, kernelSymbol } from "./symbols/index.js";
+export { KernelSymbols, ProcessSymbols, formatFrame, kernelSymbol, symbolizeStack, type StackFrame } from "./symbols/index.js";
 export { emitTypeScript, type EmitTypeScriptOptions } from "./codegen/index.js";

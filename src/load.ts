@@ -11,16 +11,18 @@
 
 import { readFileSync } from "node:fs";
 import { debuglog } from "node:util";
-import { marshalBtf, type Btf } from "./btf/index.js";
+import { marshalBtf, sanitizeBtf, type Btf } from "./btf/index.js";
+import { btfSupport } from "./features/index.js";
 import { Collection } from "./collection.js";
 import { NotSupportedError, VerifierError, WaggleError, isWaggleError } from "./errors.js";
 import { kernelBtf, kernelModuleBtfs } from "./kernel/kernel-btf.js";
+import { ExternResolver, kconfigData, type KconfigValue } from "./load-externs.js";
 import { CoreRelocator, type CoreTargets } from "./object/core/index.js";
 import type { BpfMap } from "./maps/bpf-map.js";
 import { createMapFromSpec, kernelObjectName } from "./maps/create-map.js";
 import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
 import { ArenaMap } from "./maps/special-maps.js";
-import { ObjectSpec, ProgramSpec, type ExternSpec } from "./object/index.js";
+import { ObjectSpec, ProgramSpec } from "./object/index.js";
 import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt, type ExternResolution } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
 import { btfLoad, progLoad, type FD } from "./sys/index.js";
@@ -47,6 +49,12 @@ export interface LoadOptions {
    * looked up in the running kernel's BTF, since their ids are handed to that kernel.
    */
   kernelBtf?: Btf;
+  /**
+   * Values for `__kconfig` externs, used before the kernel's own configuration: `true`/`false` for
+   * y/n, numbers, or text as a Kconfig file has it (`"m"`, `'"a string"'`). Names the object does not
+   * declare are ignored, so one set of values can serve many objects.
+   */
+  kconfig?: Readonly<Record<string, KconfigValue>>;
   /** Receives diagnostics; by default they go to `NODE_DEBUG=waggle`. */
   log?: Logger;
   /** The object's name when loading bytes (names global-data maps like libbpf). */
@@ -80,17 +88,20 @@ export function load(source: string | Uint8Array | ObjectSpec, options: LoadOpti
   const owned: { close(): void }[] = [];
   try {
     const btfFd = loadObjectBtf(spec, selected, log, owned);
-    const maps = createMaps(spec, btfFd, options, owned);
+    const maps = createMaps(spec, btfFd, options, log, owned);
     const programs = new Map<string, BpfProgram>();
     const core = needsCore(spec, selected) ? new CoreRelocator(spec.btf!, coreTargets(options), selected) : undefined;
+    const externs = new ExternResolver(spec);
+    owned.push(externs);
     for (const program of selected) {
-      const loaded = loadProgram(spec, program, maps, btfFd, options, core);
+      const loaded = loadProgram({ spec, maps, btfFd, options, core, externs }, program);
       owned.push(loaded);
       programs.set(program.name, loaded);
     }
     fillProgramSlots(spec, maps, programs, log);
-    // Maps and programs hold their own references to the object's BTF; our fd is no longer needed.
+    // Maps and programs hold their own references to the object's and modules' BTF; ours can go.
     btfFd?.close();
+    externs.close();
     return new Collection(spec, programs, maps);
   } catch (error) {
     for (const resource of owned.reverse()) resource.close();
@@ -126,7 +137,9 @@ function selectPrograms(spec: ObjectSpec, choice: LoadOptions["programs"]): Prog
 function loadObjectBtf(spec: ObjectSpec, programs: ProgramSpec[], log: Logger, owned: { close(): void }[]): FD | undefined {
   if (!spec.btf) return undefined;
   try {
-    const { fd } = btfLoad(marshalBtf(spec.btf));
+    // Kinds this kernel predates are rewritten the way libbpf does; the spec keeps the compiler's BTF
+    // for CO-RE and externs.
+    const { fd } = btfLoad(marshalBtf(sanitizeBtf(spec.btf, btfSupport())));
     owned.push(fd);
     return fd;
   } catch (error) {
@@ -150,7 +163,7 @@ function needsBtf(btf: Btf, program: ProgramSpec): boolean {
   });
 }
 
-function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOptions, owned: { close(): void }[]): Map<string, BpfMap<any, any>> {
+function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOptions, log: Logger, owned: { close(): void }[]): Map<string, BpfMap<any, any>> {
   const maps = new Map<string, BpfMap<any, any>>();
   const reused = new Set<string>();
   for (const mapSpec of spec.maps.values()) {
@@ -162,11 +175,12 @@ function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOption
       reused.add(mapSpec.name);
       continue;
     }
-    if (mapSpec.data) {
+    const data = mapSpec.kind === "kconfig" ? kconfigData(spec, mapSpec.valueSize, options.kconfig ?? {}, log) : mapSpec.data;
+    if (data) {
       const value = new Uint8Array(map.valueBufferSize);
-      value.set(mapSpec.data);
+      value.set(data);
       map.updateBytes(new Uint8Array(4), value);
-      if (mapSpec.kind === "rodata") map.freeze();
+      if (mapSpec.kind === "rodata" || mapSpec.kind === "kconfig") map.freeze();
     }
     // Programs find an arena at the address its first mapping chose: map it before they load.
     if (map instanceof ArenaMap) map.memory;
@@ -181,18 +195,22 @@ function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOption
   return maps;
 }
 
-function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, BpfMap<any, any>>, btfFd: FD | undefined, options: LoadOptions, core: CoreRelocator | undefined): BpfProgram {
+/** What loading each program of one object shares. */
+interface LoadContext {
+  readonly spec: ObjectSpec;
+  readonly maps: Map<string, BpfMap<any, any>>;
+  readonly btfFd: FD | undefined;
+  readonly options: LoadOptions;
+  readonly core: CoreRelocator | undefined;
+  readonly externs: ExternResolver;
+}
+
+function loadProgram({ spec, maps, btfFd, options, core, externs }: LoadContext, program: ProgramSpec): BpfProgram {
   if (program.type === "struct_ops") {
     throw new NotSupportedError(`struct_ops program "${program.name}"`, "registering struct_ops maps is not implemented yet");
   }
   if (program.type === "unspec") {
     throw new WaggleError(`Cannot load program "${program.name}": section "${program.section}" names no program type; set its spec's type or leave it out`);
-  }
-  for (const insn of program.instructions) {
-    const ref = insn.reference;
-    if (ref !== undefined && spec.externs.get(ref)?.kind === "variable") {
-      throw new NotSupportedError(`extern variable "${ref}" used by program "${program.name}"`, "ksym and kconfig externs are not resolved yet");
-    }
   }
   // CO-RE patches a copy: the collection keeps the object's own spec.
   const relocated = core && program.instructions.some((insn) => insn.coreRelocation) ? new ProgramSpec({ ...program, instructions: core.relocate(program) }) : program;
@@ -204,15 +222,14 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
         if (!map) throw new WaggleError(`Cannot link program "${program.name}": it uses map "${name}", which the object does not define`);
         return map.fd.value;
       },
-      withBtfInfo: btfFd !== undefined,
-      resolveExtern: (name) => {
-        const extern = spec.externs.get(name);
-        return extern ? resolveKfunc(extern, program) : undefined;
-      },
+      // func/line info names FUNC types, which a kernel without them never saw.
+      withBtfInfo: btfFd !== undefined && btfSupport().funcs,
+      resolveExtern: (name) => externs.resolve(name, program.name),
     },
     spec.littleEndian,
   );
   const attach = attachTarget(program);
+  const fdArray = externs.fdArray();
   const flags = (program.sectionFlags.includes("sleepable") ? ProgramFlags.SLEEPABLE : 0) | (program.sectionFlags.includes("frags") ? ProgramFlags.XDP_HAS_FRAGS : 0);
   try {
     const { fd, log } = progLoad({
@@ -227,6 +244,7 @@ function loadProgram(spec: ObjectSpec, program: ProgramSpec, maps: Map<string, B
       ...(linked.funcInfo && { funcInfo: linked.funcInfo, funcInfoRecSize: FUNC_INFO_SIZE }),
       ...(linked.lineInfo && { lineInfo: linked.lineInfo, lineInfoRecSize: LINE_INFO_SIZE }),
       ...(attach !== undefined && { attachBtfId: attach }),
+      ...(fdArray && { fdArray }),
       ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
       ...(options.logSize !== undefined && { logSize: options.logSize }),
     });
@@ -254,16 +272,6 @@ function needsCore(spec: ObjectSpec, programs: ProgramSpec[]): boolean {
 function coreTargets(options: LoadOptions): CoreTargets {
   if (options.kernelBtf) return { main: { btf: options.kernelBtf, name: options.kernelBtf.file ?? "custom BTF" }, modules: () => [] };
   return { main: { btf: kernelBtf(), name: "vmlinux" }, modules: () => kernelModuleBtfs() };
-}
-
-/** Where a kernel function a program calls (a kfunc) lives in the kernel's BTF. */
-function resolveKfunc(extern: ExternSpec, program: ProgramSpec): ExternResolution {
-  // Always the running kernel's BTF: a custom `kernelBtf` is for CO-RE only, its ids mean nothing to the kernel.
-  const btf = kernelBtf();
-  const id = btf.find(extern.name, "func");
-  if (id !== undefined) return { kind: "btf", btfId: id, btfFdIndex: 0 };
-  if (extern.weak) return { kind: "absent" };
-  throw new NotSupportedError(`kernel function "${extern.name}" called by program "${program.name}"`, "the kernel's BTF has no such function");
 }
 
 /** The kernel BTF id a tracing/LSM/iterator program attaches to, named by its section. */

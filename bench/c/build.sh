@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the C baselines of the benchmarks into bench/.build/ (git-ignored), against Debian's
-# libbpf (libbpf-dev 1.1.2): bench/.build/load_libbpf and bench/.build/map_libbpf.
+# libbpf (libbpf-dev 1.1.2): bench/.build/load_libbpf, bench/.build/map_libbpf and bench/.build/core_libbpf.
 # Needs: a C compiler, libbpf-dev, libelf-dev, zlib1g-dev (apt-get install gcc libbpf-dev libelf-dev zlib1g-dev).
 # Usage: sh bench/c/build.sh        (from anywhere; prints the path of each binary it built)
 set -eu
@@ -23,7 +23,7 @@ for header in bpf/libbpf.h:libbpf-dev libelf.h:libelf-dev zlib.h:zlib1g-dev; do
 done
 
 mkdir -p "$out"
-for name in load_libbpf map_libbpf; do
+for name in load_libbpf map_libbpf core_libbpf; do
 	"$cc" -O2 -g -Wall -Wextra -o "$out/$name" "$here/$name.c" -lbpf -lelf -lz
 	echo "$out/$name"
 done

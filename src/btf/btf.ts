@@ -2,8 +2,10 @@
  * `Btf`: a set of BTF types and their strings, parsed from a blob or built type by type.
  *
  * Parsing is lazy (see parse-btf.ts): `Btf.parse` only checks the header and finds the records, and
- * `type(id)` decodes a record the first time it is asked for and keeps the result. The by-name index is
- * built on the first `typesByName`/`find` from hashes of the raw name bytes. Types added with `add` or
+ * `type(id)` decodes a record the first time it is asked for and keeps the result. The tables that find
+ * types by name (name-index.ts) are built per kind, for the kinds a `typesByName`/`find`/`flavorsOf`
+ * asks about, from the raw name bytes: finding a struct in vmlinux reads the names of its 10,679 structs
+ * and leaves the other 116,000 records alone. Types added with `add` or
  * replaced with `set` live next to the parsed ones in the same id space; `marshalBtf` writes them all out.
  *
  * Split BTF (a kernel module's) has a `base`: its ids continue after the base's last id and its string
@@ -11,9 +13,9 @@
  */
 
 import { FormatError } from "../errors.js";
-import { KIND_NAMES } from "./kinds.js";
+import { btfKindNumber, KIND_NAMES } from "./kinds.js";
 import { alignOf, resolveType, sizeOf } from "./layout.js";
-import { hashName, RecordNameIndex } from "./name-index.js";
+import { essentialName, hashName, nameKey, NamePrefixTable, namePattern, RecordNameIndex } from "./name-index.js";
 import { scanBtf, TypeDecoder } from "./parse-btf.js";
 import { BtfStrings } from "./strings.js";
 import { VOID, type BtfType, type TypeId } from "./types.js";
@@ -33,6 +35,9 @@ export interface BtfCreateOptions {
   /** The byte order `marshalBtf` writes by default: the base's, else this machine's. */
   readonly littleEndian?: boolean;
 }
+
+/** Every kind number on the wire. */
+const KIND_NUMBERS: readonly number[] = KIND_NAMES.flatMap((name, number) => (name === undefined ? [] : [number]));
 
 /** This machine's byte order. */
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -78,9 +83,11 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
   readonly #parsedStringSize: number;
   /** Own types by index (id - firstId); parsed types stay empty until decoded. */
   readonly #types: (BtfType | undefined)[];
-  /** The parsed records by name hash; built on first use. */
-  #parsedNames: RecordNameIndex | undefined;
-  /** Name hash → indexes of the types given to `add` and `set` with a name of that hash. */
+  /** Per kind number, that kind's parsed records by name key (see name-index.ts); each built on first use. */
+  readonly #parsedNames: (RecordNameIndex | undefined)[] = [];
+  /** Per kind number, the first bytes of its parsed records' names (see name-index.ts); each built on first use. */
+  readonly #parsedPrefixes: (NamePrefixTable | undefined)[] = [];
+  /** Name key → indexes of the types given to `add` and `set` with a name of that key. */
   readonly #builtNames = new Map<number, number[]>();
 
   private constructor(
@@ -165,22 +172,29 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
   }
 
   /**
-   * The ids of every type named `name`, the base's first, in ascending order.
+   * The ids of every type named `name` (and of one of `kinds`, if given), the base's first, in ascending
+   * order. Naming the kinds makes the first lookup in a large BTF cheaper: only their names are read.
    *
    * @throws {FormatError} when a candidate's record is corrupt
    */
-  typesByName(name: string): readonly TypeId[] {
-    const hash = hashName(name);
-    const candidates = [...this.#parsedIndex().candidates(hash), ...(this.#builtNames.get(hash) ?? [])];
-    const matches = [...new Set(candidates)].filter((index) => this.#nameOf(index) === name).sort((a, b) => a - b);
-    const own = matches.map((index) => this.firstId + index);
-    const inBase = this.base?.typesByName(name) ?? [];
-    return inBase.length === 0 ? own : [...inBase, ...own];
+  typesByName(name: string, kinds?: readonly BtfType["kind"][]): readonly TypeId[] {
+    return this.#lookup(nameKey(name), namePattern(name, "\0"), kinds, (found) => found === name);
+  }
+
+  /**
+   * The ids of the CO-RE *flavors* of `name` (and of one of `kinds`, if given): the types named
+   * `name___suffix`, whose name without its last `___suffix` (see `essentialName` in name-index.ts) is
+   * `name`. The base's come first, in ascending order; types named `name` itself are not included.
+   *
+   * @throws {FormatError} when a candidate's record is corrupt
+   */
+  flavorsOf(name: string, kinds?: readonly BtfType["kind"][]): readonly TypeId[] {
+    return this.#lookup(hashName(name), namePattern(name, "___"), kinds, (found) => found !== name && essentialName(found) === name);
   }
 
   /** The id of the first type named `name` (and of kind `kind`, if given), or undefined. */
   find(name: string, kind?: BtfType["kind"]): TypeId | undefined {
-    return this.typesByName(name).find((id) => kind === undefined || this.#kindOf(id) === kind);
+    return this.typesByName(name, kind === undefined ? undefined : [kind])[0];
   }
 
   /**
@@ -281,21 +295,62 @@ export class Btf implements Iterable<[TypeId, BtfType]> {
     return this.#types[index]?.name ?? this.#parsed!.decoder.name(index);
   }
 
-  #parsedIndex(): RecordNameIndex {
-    if (this.#parsedNames === undefined) {
-      const decoder = this.#parsed?.decoder;
-      this.#parsedNames = new RecordNameIndex(this.#parsed?.kinds.length ?? 0, (index) =>
-        this.strings.hashAt(decoder!.nameOffset(index)),
-      );
+  /**
+   * The types whose kind is one of `kinds` (any, if undefined) and whose name `accept`s, among the candidates
+   * filed under name `key` — or, for the parsed records when there is a `pattern`, those whose name starts
+   * with its bytes: a prefix table is far cheaper to build than the hash index.
+   */
+  #lookup(
+    key: number,
+    pattern: Uint8Array | undefined,
+    kinds: readonly BtfType["kind"][] | undefined,
+    accept: (name: string) => boolean,
+  ): TypeId[] {
+    const candidates: number[] = [];
+    const numbers = kinds === undefined ? KIND_NUMBERS : kinds.flatMap((kind) => (kind === "void" ? [] : [btfKindNumber(kind)]));
+    for (const number of numbers) {
+      if (pattern !== undefined) this.#prefixTable(number)?.collect(pattern, candidates);
+      else this.#parsedIndex(number)?.collect(key, candidates);
     }
-    return this.#parsedNames;
+    for (const index of this.#builtNames.get(key) ?? []) candidates.push(index);
+    // A type replaced with set() is a candidate twice, or under its old kind and name: check what it is now.
+    const matches = [...new Set(candidates)]
+      .filter((index) => (kinds === undefined || kinds.includes(this.#kindOf(this.firstId + index))) && accept(this.#nameOf(index)))
+      .sort((a, b) => a - b);
+    const own = matches.map((index) => this.firstId + index);
+    const inBase = this.base === undefined ? [] : this.base.#lookup(key, pattern, kinds, accept);
+    return inBase.length === 0 ? own : [...inBase, ...own];
+  }
+
+  /** The name prefix table of the parsed records of kind number `number`, or undefined when nothing was parsed. */
+  #prefixTable(number: number): NamePrefixTable | undefined {
+    const parsed = this.#parsed;
+    if (parsed === undefined) return undefined;
+    let table = this.#parsedPrefixes[number];
+    if (table === undefined) {
+      table = new NamePrefixTable(parsed.decoder.recordsOfKind(number), this.strings);
+      this.#parsedPrefixes[number] = table;
+    }
+    return table;
+  }
+
+  /** The by-name index of the parsed records of kind number `number`, or undefined when nothing was parsed. */
+  #parsedIndex(number: number): RecordNameIndex | undefined {
+    const parsed = this.#parsed;
+    if (parsed === undefined) return undefined;
+    let index = this.#parsedNames[number];
+    if (index === undefined) {
+      index = new RecordNameIndex(parsed.decoder.recordsOfKind(number), this.strings);
+      this.#parsedNames[number] = index;
+    }
+    return index;
   }
 
   /** Records the name of the type added or replaced at `index` (a replaced name stays as a stale candidate). */
   #indexName(index: number, name: string): void {
-    const hash = hashName(name);
-    const indexes = this.#builtNames.get(hash);
-    if (indexes === undefined) this.#builtNames.set(hash, [index]);
+    const key = nameKey(name);
+    const indexes = this.#builtNames.get(key);
+    if (indexes === undefined) this.#builtNames.set(key, [index]);
     else if (!indexes.includes(index)) indexes.push(index);
   }
 }

@@ -18,6 +18,7 @@ export { BTF_KIND, BTF_MAGIC, BTF_VERSION, btfKindNumber } from "./kinds.js";
 export { marshalBtf, type MarshalBtfOptions } from "./marshal-btf.js";
 export { marshalBtfExt, type MarshalBtfExtOptions } from "./marshal-btf-ext.js";
 export { parseBtfExt, type ParseBtfExtOptions } from "./parse-btf-ext.js";
+export { sanitizeBtf, type BtfSupport } from "./sanitize.js";
 export { BtfStrings } from "./strings.js";
 export type {
   BtfArray,

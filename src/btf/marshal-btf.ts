@@ -91,6 +91,7 @@ function patchSource(btf: Btf): Uint8Array | undefined {
   if (!patchable) return undefined;
   const { source, offsets, typesEnd, replaced } = patchable;
   if (replaced.size === 0) return source;
+  const stringsBefore = btf.strings.size;
   const out = source.slice();
   for (const index of replaced) {
     const record = new ByteWriter(btf.littleEndian);
@@ -104,7 +105,8 @@ function patchSource(btf: Btf): Uint8Array | undefined {
     if (bytes.length !== end - start) return undefined;
     out.set(bytes, start);
   }
-  return out;
+  // A replacement's new name lands in the string section, which the source blob does not have.
+  return btf.strings.size === stringsBefore ? out : undefined;
 }
 
 /** Writes type records, checking each field against what the wire format can hold. */

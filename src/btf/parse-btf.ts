@@ -74,6 +74,16 @@ export interface ScannedBtf {
   readonly typesEnd: number;
   /** The kind number of each record. */
   readonly kinds: Uint8Array;
+  /** The raw (unchecked) name offset of each record. */
+  readonly names: Uint32Array;
+  /**
+   * The records of each kind, as chains in ascending order: the first record of kind number `k` is
+   * `firstOfKind[k]` (-1: none), the one after record `r` is `nextOfKind[r] - 1` (-1: none).
+   * `kindCounts[k]` is the chain's length.
+   */
+  readonly firstOfKind: Int32Array;
+  readonly nextOfKind: Int32Array;
+  readonly kindCounts: Int32Array;
   /** The string section (a view of the input). */
   readonly strings: Uint8Array;
 }
@@ -118,8 +128,7 @@ export function scanBtf(bytes: Uint8Array, file: string | undefined, split: bool
     throw reader.error("string section does not end with a NUL byte", strings.end - 1);
   }
 
-  const { offsets, kinds } = scanTypes(reader, types.start, types.end);
-  return { littleEndian, reader, offsets, kinds, strings: stringBytes, typesEnd: types.end };
+  return { littleEndian, reader, ...scanTypes(reader, types.start, types.end), strings: stringBytes, typesEnd: types.end };
 }
 
 /** The byte order announced by the magic. */
@@ -156,79 +165,139 @@ function sectionRange(
   return { start, end };
 }
 
+/** This machine's byte order: a blob in it can be read through a `Uint32Array`. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Type records are made of 4-byte words. */
+const WORD = 4;
+
+/** Per kind number: the 4-byte words of a record besides its vlen entries, or -1 for a number that is no kind. */
+const RECORD_WORDS = new Int32Array(INFO_KIND_MASK + 1).fill(-1);
+/** Per kind number: the words of each of the record's vlen entries (0: vlen counts none). */
+const VLEN_ENTRY_WORDS = new Int32Array(INFO_KIND_MASK + 1);
+for (const [kind, trailer, entry] of [
+  [BTF_KIND.INT, INT_INFO_SIZE, 0],
+  [BTF_KIND.PTR, 0, 0],
+  [BTF_KIND.ARRAY, ARRAY_INFO_SIZE, 0],
+  [BTF_KIND.STRUCT, 0, MEMBER_SIZE],
+  [BTF_KIND.UNION, 0, MEMBER_SIZE],
+  [BTF_KIND.ENUM, 0, ENUM_VALUE_SIZE],
+  [BTF_KIND.FWD, 0, 0],
+  [BTF_KIND.TYPEDEF, 0, 0],
+  [BTF_KIND.VOLATILE, 0, 0],
+  [BTF_KIND.CONST, 0, 0],
+  [BTF_KIND.RESTRICT, 0, 0],
+  [BTF_KIND.FUNC, 0, 0],
+  [BTF_KIND.FUNC_PROTO, 0, PARAM_SIZE],
+  [BTF_KIND.VAR, VAR_INFO_SIZE, 0],
+  [BTF_KIND.DATASEC, 0, SECINFO_SIZE],
+  [BTF_KIND.FLOAT, 0, 0],
+  [BTF_KIND.DECL_TAG, DECL_TAG_INFO_SIZE, 0],
+  [BTF_KIND.TYPE_TAG, 0, 0],
+  [BTF_KIND.ENUM64, 0, ENUM64_VALUE_SIZE],
+] as const) {
+  RECORD_WORDS[kind] = (BTF_TYPE_SIZE + trailer) / WORD;
+  VLEN_ENTRY_WORDS[kind] = entry / WORD;
+}
+
 /**
- * Walks the type records in [start, end), returning each one's offset and kind. This loop runs once per
- * type of vmlinux (over 100,000), so it reads through one DataView and computes record sizes inline.
+ * The whole words of `bytes[start, end)` as this machine's u32s: a view when the bytes allow it (in this
+ * machine's byte order, 4-byte aligned in memory), else a converted copy.
  */
-function scanTypes(reader: ByteReader, start: number, end: number): { offsets: Uint32Array; kinds: Uint8Array } {
-  const bytes = reader.bytes;
+function wordsOf(bytes: Uint8Array, littleEndian: boolean, start: number, end: number): Uint32Array {
+  const count = Math.floor((end - start) / WORD);
+  if (littleEndian === HOST_LITTLE_ENDIAN && (bytes.byteOffset + start) % WORD === 0) {
+    return new Uint32Array(bytes.buffer, bytes.byteOffset + start, count);
+  }
+  const words = new Uint32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const littleEndian = reader.littleEndian;
+  for (let i = 0; i < count; i++) words[i] = view.getUint32(start + i * WORD, littleEndian);
+  return words;
+}
+
+/** The arrays `walkRecords` fills, one entry per record (see `scanTypes`). */
+interface RecordColumns {
+  readonly offsets: Uint32Array;
+  readonly kinds: Uint8Array;
+  readonly names: Uint32Array;
+  readonly links: Int32Array;
+  readonly lastOfKind: Int32Array;
+  readonly kindCounts: Int32Array;
+}
+
+/**
+ * The loop of `scanTypes`, alone in its function: V8 compiles it while it runs (on-stack replacement),
+ * and code after the loop that had not run yet would throw that compiled code away on the way out.
+ * Returns the number of records.
+ */
+function walkRecords(reader: ByteReader, words: Uint32Array, start: number, end: number, columns: RecordColumns): number {
+  const { offsets, kinds, names, links, lastOfKind, kindCounts } = columns;
+  const typeWords = BTF_TYPE_SIZE / WORD;
+  // In words from `start`; a section whose length is not a multiple of 4 ends in a partial word.
+  const last = (end - start) / WORD;
+  let count = 0;
+  let at = 0;
+  while (at < last) {
+    if (last - at < typeWords) {
+      const left = end - (start + at * WORD);
+      throw reader.error(`type [${count + 1}] is truncated: ${left} bytes left in the type section`, start + at * WORD);
+    }
+    const info = words[at + 1]!;
+    const kind = (info >>> INFO_KIND_SHIFT) & INFO_KIND_MASK;
+    const fixed = RECORD_WORDS[kind]!;
+    if (fixed < 0) throw reader.error(`type [${count + 1}] has unknown kind ${kind}`, start + at * WORD + 4);
+    const size = fixed + (info & INFO_VLEN_MASK) * VLEN_ENTRY_WORDS[kind]!;
+    if (size > last - at) {
+      const vlen = info & INFO_VLEN_MASK;
+      throw reader.error(`type [${count + 1}] (vlen ${vlen}) runs past the end of the type section`, start + at * WORD);
+    }
+    offsets[count] = start + at * WORD;
+    kinds[count] = kind;
+    names[count] = words[at]!;
+    links[lastOfKind[kind]!] = count + 1;
+    lastOfKind[kind] = count;
+    kindCounts[kind]++;
+    count++;
+    at += size;
+  }
+  return count;
+}
+
+/** What `scanTypes` finds. */
+type ScannedTypes = Pick<ScannedBtf, "offsets" | "kinds" | "names" | "firstOfKind" | "nextOfKind" | "kindCounts">;
+
+/**
+ * Walks the type records in [start, end), returning each one's offset, kind and name offset, and the
+ * chains of records of each kind. The walk (`walkRecords`) runs once per type of vmlinux (over 100,000),
+ * usually before V8 has compiled it, so it does as little as it can, in one loop (a second loop over the
+ * records would start cold again): record sizes come from two small tables, every record size is a multiple of 4
+ * so it steps through the section in words (a view of vmlinux, read or mapped; a copy for an unaligned or
+ * foreign-endian section), and the chains are linked without a branch, from one head slot per kind past
+ * the last record.
+ */
+function scanTypes(reader: ByteReader, start: number, end: number): ScannedTypes {
   // Every record is at least BTF_TYPE_SIZE bytes, which bounds the count by the input size.
   const capacity = Math.floor((end - start) / BTF_TYPE_SIZE);
-  const offsets = new Uint32Array(capacity);
-  const kinds = new Uint8Array(capacity);
-  let count = 0;
-  let pos = start;
-  while (pos < end) {
-    if (end - pos < BTF_TYPE_SIZE) {
-      throw reader.error(`type [${count + 1}] is truncated: ${end - pos} bytes left in the type section`, pos);
-    }
-    const info = view.getUint32(pos + 4, littleEndian);
-    const kind = (info >>> INFO_KIND_SHIFT) & INFO_KIND_MASK;
-    const vlen = info & INFO_VLEN_MASK;
-    let size = BTF_TYPE_SIZE;
-    switch (kind) {
-      case BTF_KIND.INT:
-        size += INT_INFO_SIZE;
-        break;
-      case BTF_KIND.ARRAY:
-        size += ARRAY_INFO_SIZE;
-        break;
-      case BTF_KIND.STRUCT:
-      case BTF_KIND.UNION:
-        size += vlen * MEMBER_SIZE;
-        break;
-      case BTF_KIND.ENUM:
-        size += vlen * ENUM_VALUE_SIZE;
-        break;
-      case BTF_KIND.FUNC_PROTO:
-        size += vlen * PARAM_SIZE;
-        break;
-      case BTF_KIND.VAR:
-        size += VAR_INFO_SIZE;
-        break;
-      case BTF_KIND.DATASEC:
-        size += vlen * SECINFO_SIZE;
-        break;
-      case BTF_KIND.DECL_TAG:
-        size += DECL_TAG_INFO_SIZE;
-        break;
-      case BTF_KIND.ENUM64:
-        size += vlen * ENUM64_VALUE_SIZE;
-        break;
-      case BTF_KIND.PTR:
-      case BTF_KIND.FWD:
-      case BTF_KIND.TYPEDEF:
-      case BTF_KIND.VOLATILE:
-      case BTF_KIND.CONST:
-      case BTF_KIND.RESTRICT:
-      case BTF_KIND.FUNC:
-      case BTF_KIND.FLOAT:
-      case BTF_KIND.TYPE_TAG:
-        break;
-      default:
-        throw reader.error(`type [${count + 1}] has unknown kind ${kind}`, pos + 4);
-    }
-    if (size > end - pos) {
-      throw reader.error(`type [${count + 1}] (vlen ${vlen}) runs past the end of the type section`, pos);
-    }
-    offsets[count] = pos;
-    kinds[count] = kind;
-    count++;
-    pos += size;
-  }
-  return { offsets: offsets.subarray(0, count), kinds: kinds.subarray(0, count) };
+  const kindSlots = INFO_KIND_MASK + 1;
+  const allOffsets = new Uint32Array(capacity);
+  const allKinds = new Uint8Array(capacity);
+  const allNames = new Uint32Array(capacity);
+  // 1 + the next record of the same kind (0: none); slot capacity + k heads the chain of kind k.
+  const links = new Int32Array(capacity + kindSlots);
+  const lastOfKind = new Int32Array(kindSlots);
+  for (let kind = 0; kind < kindSlots; kind++) lastOfKind[kind] = capacity + kind;
+  const kindCounts = new Int32Array(kindSlots);
+  const words = wordsOf(reader.bytes, reader.littleEndian, start, end);
+  const columns = { offsets: allOffsets, kinds: allKinds, names: allNames, links, lastOfKind, kindCounts };
+  const count = walkRecords(reader, words, start, end, columns);
+  // Copies, so that the capacity-sized buffers are not kept alive.
+  const offsets = allOffsets.slice(0, count);
+  const kinds = allKinds.slice(0, count);
+  const names = allNames.slice(0, count);
+  const firstOfKind = new Int32Array(kindSlots);
+  for (let kind = 0; kind < kindSlots; kind++) firstOfKind[kind] = links[capacity + kind]! - 1;
+  const nextOfKind = links.slice(0, count);
+  return { offsets, kinds, names, firstOfKind, nextOfKind, kindCounts };
 }
 
 /** The kinds whose kind_flag means something; on any other kind it must be clear. */
@@ -270,9 +339,10 @@ export class TypeDecoder {
     this.#lastId = firstId + scanned.offsets.length - 1;
   }
 
-  /** The raw name offset of the record at `index`, unchecked (for the name index). */
-  nameOffset(index: number): number {
-    return this.#reader.u32At(this.#scanned.offsets[index]!);
+  /** The records of kind number `kind` (see `ScannedBtf.firstOfKind`), and every record's raw name offset. */
+  recordsOfKind(kind: number): { first: number; next: Int32Array; count: number; names: Uint32Array } {
+    const { firstOfKind, nextOfKind, kindCounts, names } = this.#scanned;
+    return { first: firstOfKind[kind]!, next: nextOfKind, count: kindCounts[kind]!, names };
   }
 
   /** The name of the record at `index`. */

@@ -9,7 +9,7 @@
  * for an offset.
  */
 
-import { hashAscii, hashName } from "./name-index.js";
+import { nameKey, nameKeyAscii } from "./name-index.js";
 import { decodeUtf8 } from "../text.js";
 
 const encoder = new TextEncoder();
@@ -101,13 +101,27 @@ export class BtfStrings {
   }
 
   /**
-   * @internal The name hash (see name-index.ts) of the string at `offset`, computed on the bytes without
+   * @internal The name key (see name-index.ts) of the string at `offset`, computed on the bytes without
    * decoding them; undefined when `offset` is out of range. Used by `Btf`'s name index.
    */
-  hashAt(offset: number): number | undefined {
-    if (offset < this.start) return this.base?.hashAt(offset);
+  keyAt(offset: number): number | undefined {
+    if (offset < this.start) return this.base?.keyAt(offset);
     if (!(offset < this.end)) return undefined;
-    return hashAscii(this.#bytes, offset - this.start, this.#length) ?? hashName(this.get(offset));
+    return nameKeyAscii(this.#bytes, offset - this.start, this.#length) ?? nameKey(this.get(offset));
+  }
+
+  /**
+   * @internal The 4 bytes at `offset` as a little-endian int32, bytes past the end of the section holding
+   * `offset` (this one or the base's) reading as 0, and 0 for an offset out of range. Used by `Btf`'s
+   * name prefix tables.
+   */
+  wordAt(offset: number): number {
+    if (offset < this.start) return this.base?.wordAt(offset) ?? 0;
+    const local = offset - this.start;
+    if (!(local < this.#length)) return 0;
+    let word = 0;
+    for (let i = 3; i >= 0; i--) word = (word << 8) | (local + i < this.#length ? this.#bytes[local + i]! : 0);
+    return word;
   }
 
   /** The index of the NUL ending the string at local offset `local` (the section ends with one). */

@@ -7,4 +7,4 @@
  * using coll = load("probe.o", { programs: (p) => (fentry ? p.type === "tracing" : p.type === "kprobe") });
  */
 
-export { probeBtfKind, probeHelper, probeMapType, probeProgramType, type ProbeResult, type ProbedBtfKind, type ProgramProbe } from "./probes.js";
+export { btfSupport, probeBtfKind, probeHelper, probeMapType, probeProgramType, type ProbeResult, type ProbedBtfKind, type ProgramProbe } from "./probes.js";

@@ -7,7 +7,7 @@
  * cannot run (no privilege), it throws, so a missing capability is never mistaken for a missing feature.
  */
 
-import { Btf, marshalBtf, type BtfType } from "../btf/index.js";
+import { Btf, marshalBtf, type BtfSupport, type BtfType } from "../btf/index.js";
 import { ProgramBuilder, R0, R1, R2, R3, R4, R5, helperId, encodeInstructions } from "../asm/index.js";
 import { NotSupportedError, isWaggleError, type SyscallError } from "../errors.js";
 import { kernelBtf } from "../kernel/kernel-btf.js";
@@ -58,9 +58,12 @@ function closing<T>(fds: (FD | undefined)[], body: () => T): T {
 // ---- BTF kinds -----------------------------------------------------------------------------------
 
 /** BTF kinds that appeared after the first BTF-capable kernels, and so are worth probing. */
-export type ProbedBtfKind = "func" | "func_global" | "var" | "datasec" | "float" | "decl_tag" | "type_tag" | "enum64";
+export type ProbedBtfKind = "func" | "func_global" | "var" | "datasec" | "qmark_datasec" | "float" | "decl_tag" | "type_tag" | "enum64";
 
-/** Whether the kernel accepts BTF containing `kind` (func_global: a FUNC with global linkage). */
+/**
+ * Whether the kernel accepts BTF containing `kind` (func_global: a FUNC with global linkage;
+ * qmark_datasec: a DATASEC named `?.data`).
+ */
 export function probeBtfKind(kind: ProbedBtfKind): ProbeResult {
   return cached(`btf:${kind}`, () => {
     const btf = Btf.create();
@@ -76,9 +79,10 @@ export function probeBtfKind(kind: ProbedBtfKind): ProbeResult {
       case "var":
         add({ kind: "var", name: "v", type: int, linkage: "static" });
         break;
-      case "datasec": {
+      case "datasec":
+      case "qmark_datasec": {
         const v = add({ kind: "var", name: "v", type: int, linkage: "static" });
-        add({ kind: "datasec", name: ".data", size: 4, vars: [{ type: v, offset: 0, size: 4 }] });
+        add({ kind: "datasec", name: kind === "datasec" ? ".data" : "?.data", size: 4, vars: [{ type: v, offset: 0, size: 4 }] });
         break;
       }
       case "float":
@@ -104,6 +108,29 @@ export function probeBtfKind(kind: ProbedBtfKind): ProbeResult {
       return verdict(error);
     }
   });
+}
+
+let support: BtfSupport | undefined;
+
+/**
+ * What this kernel's BTF checker accepts, for `sanitizeBtf`: one cached `probeBtfKind` per feature.
+ *
+ * @throws {PermissionError} when the process may not load BTF
+ * @example
+ * const loaded = btfLoad(marshalBtf(sanitizeBtf(spec.btf, btfSupport())));
+ */
+export function btfSupport(): BtfSupport {
+  support ??= {
+    funcs: probeBtfKind("func").supported,
+    funcLinkage: probeBtfKind("func_global").supported,
+    datasec: probeBtfKind("datasec").supported,
+    qmarkDatasec: probeBtfKind("qmark_datasec").supported,
+    float: probeBtfKind("float").supported,
+    declTag: probeBtfKind("decl_tag").supported,
+    typeTag: probeBtfKind("type_tag").supported,
+    enum64: probeBtfKind("enum64").supported,
+  };
+  return support;
 }
 
 // ---- map types -----------------------------------------------------------------------------------
@@ -307,4 +334,5 @@ function probeAttachTarget(probe: ProgramProbe): number | undefined {
 /** Forgets every cached probe result (for tests). @internal */
 export function clearProbeCache(): void {
   cache.clear();
+  support = undefined;
 }

@@ -1,10 +1,13 @@
 /**
  * Maps with memory or records rather than plain elements: arenas (memory shared with programs), ring
  * buffers (records from programs, or to them for user ring buffers) and stack-trace maps (call stacks
- * captured by `bpf_get_stackid()`).
+ * captured by `bpf_get_stackid()`, named by the symbolisation layer).
  */
 
+import { NotSupportedError } from "../errors.js";
+import { symbolizeStack, type StackFrame, type SymbolizeOptions } from "../symbols/index.js";
 import { pageSize } from "../sys/index.js";
+import { MapFlags } from "../uapi.js";
 import { BpfMap } from "./bpf-map.js";
 import { MappedMemory } from "./mapped-memory.js";
 
@@ -38,11 +41,43 @@ export class RingBufferMap extends BpfMap<unknown, unknown> {
   }
 }
 
-/** A `stack_trace` map: call stacks by id, each an array of instruction pointers. */
+/**
+ * A `stack_trace` map: call stacks by id, each an array of instruction pointers. Maps created with
+ * BPF_F_STACK_BUILD_ID hold build ids and file offsets instead, which Waggle does not decode: reading
+ * their stacks throws `NotSupportedError`.
+ */
 export class StackTraceMap extends BpfMap<number, bigint[]> {
-  /** The instruction pointers of stack `id`, innermost first, or undefined when there is none. */
+  /**
+   * The instruction pointers of stack `id`, innermost first, or undefined when there is none.
+   *
+   * @throws {NotSupportedError} When the map was created with BPF_F_STACK_BUILD_ID.
+   */
   get(id: number): bigint[] | undefined {
+    if ((this.flags & MapFlags.STACK_BUILD_ID) !== 0) {
+      throw new NotSupportedError(
+        `reading stack trace map "${this.name}"`,
+        "it was created with BPF_F_STACK_BUILD_ID, whose frames (build ids and file offsets) Waggle does not decode; " +
+          "create it without the flag",
+      );
+    }
     return this.elementLookup(id);
+  }
+
+  /**
+   * The frames of stack `id`, innermost first, named by `symbolizeStack()`: kernel addresses from
+   * /proc/kallsyms, user addresses (of a stack captured with BPF_F_USER_STACK) from the symbols of the
+   * process given as `pid` or `processSymbols`. Undefined when there is no stack `id`.
+   *
+   * @throws {NotSupportedError} When the map was created with BPF_F_STACK_BUILD_ID, or the kernel hides
+   *   its symbols' addresses.
+   * @throws {TypeError} When the stack holds user addresses and no process is given.
+   * @throws {SyscallError} With code `ESRCH` when process `pid` has exited.
+   * @example
+   * console.log(stacks.symbolize(userStackId, { pid })!.map(formatFrame).join("\n"));
+   */
+  symbolize(id: number, options?: SymbolizeOptions): StackFrame[] | undefined {
+    const ips = this.get(id);
+    return ips === undefined ? undefined : symbolizeStack(ips, options);
   }
 
   /** Frees stack `id`; false when it was not there. */

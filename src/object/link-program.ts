@@ -24,8 +24,13 @@ const LINE_SHIFT = 10;
 
 /** Where an extern symbol lives in the running kernel, or that a weak one is absent. */
 export type ExternResolution =
-  /** A kernel function (kfunc) or variable described by BTF: its type id, and the module BTF's fd-array index (0: vmlinux). */
-  | { readonly kind: "btf"; readonly btfId: number; readonly btfFdIndex: number }
+  /**
+   * A kernel function (kfunc) or variable described by BTF: its type id; the BTF object's fd for a
+   * variable in a module (0: vmlinux); the module BTF's index in the program's fd array for a kfunc.
+   */
+  | { readonly kind: "btf"; readonly btfId: number; readonly btfObjFd: number; readonly fdArrayIndex: number }
+  /** A typeless kernel symbol: its address. */
+  | { readonly kind: "address"; readonly address: bigint }
   /** A `__weak` extern the kernel lacks: calls become dead code the verifier must prune, addresses 0. */
   | { readonly kind: "absent" };
 
@@ -105,20 +110,27 @@ export function linkProgram(spec: ProgramSpec, env: LinkEnvironment, littleEndia
 /**
  * Rewrites an instruction that uses an extern: a call becomes a kfunc call (src PSEUDO_KFUNC_CALL, imm
  * the BTF id, off the module BTF's fd-array index); an address load becomes a BTF-id load
- * (PSEUDO_BTF_ID). An absent weak extern keeps imm 0: its calls must sit in code the verifier prunes.
+ * (PSEUDO_BTF_ID) or, for a typeless symbol, its address. An absent weak extern keeps imm 0: its calls
+ * must sit in code the verifier prunes, and its address reads 0.
  */
 function patchExtern(view: DataView, at: number, insn: Instruction, external: ExternResolution, le: boolean): void {
-  const found = external.kind === "btf";
   const registers = view.getUint8(at + 1);
   const withSource = (src: number) => (le ? (registers & 0x0f) | (src << 4) : (registers & 0xf0) | src);
   if (insn.isCall) {
+    const found = external.kind === "btf";
     view.setUint8(at + 1, withSource(BPF_PSEUDO_KFUNC_CALL));
-    view.setInt16(at + 2, found ? external.btfFdIndex : 0, le);
+    view.setInt16(at + 2, found ? external.fdArrayIndex : 0, le);
     view.setInt32(at + IMM_OFFSET, found ? external.btfId : 0, le);
   } else if (insn.isLdImm64) {
-    view.setUint8(at + 1, withSource(found ? BPF_PSEUDO_BTF_ID : 0));
-    view.setInt32(at + IMM_OFFSET, found ? external.btfId : 0, le);
-    view.setInt32(at + INSN_SIZE + IMM_OFFSET, found ? external.btfFdIndex : 0, le);
+    const [src, low, high] =
+      external.kind === "btf"
+        ? [BPF_PSEUDO_BTF_ID, external.btfId, external.btfObjFd]
+        : external.kind === "address"
+          ? [0, Number(external.address & 0xffff_ffffn), Number(external.address >> 32n)]
+          : [0, 0, 0];
+    view.setUint8(at + 1, withSource(src));
+    view.setUint32(at + IMM_OFFSET, low >>> 0, le);
+    view.setUint32(at + INSN_SIZE + IMM_OFFSET, high >>> 0, le);
   }
 }
 

@@ -18,7 +18,9 @@ export type MapKind =
   /** The contents of a read-only global-data section (`.rodata`, `.rodata.*`), frozen after load. */
   | "rodata"
   /** A zero-initialised global-data section (`.bss`, `.bss.*`). */
-  | "bss";
+  | "bss"
+  /** The values of the object's `__kconfig` externs, filled in at load and frozen. */
+  | "kconfig";
 
 /** How a map is pinned at load (libbpf's `__uint(pinning, LIBBPF_PIN_BY_NAME)`). */
 export type MapPinning = "none" | "by_name";

@@ -7,12 +7,13 @@
  */
 
 import { Btf, parseBtfExt, type BtfExt } from "../btf/index.js";
-import { EM_BPF, ET_REL, ElfFile, SHT_NOBITS } from "../elf/index.js";
-import type { ExternSpec, FunctionSpec } from "./parse-code.js";
+import { EM_BPF, ET_REL, ElfFile, SHT_NOBITS, STT_FUNC } from "../elf/index.js";
+import type { FunctionSpec } from "./parse-code.js";
+import { parseExterns, type ExternSpec } from "./parse-externs.js";
 import { parseCode } from "./parse-code.js";
 import { MapSpec } from "./map-spec.js";
 import { applyMapInitialisers, parseBtfMaps, parseLegacyMaps } from "./parse-maps.js";
-import { fixupDatasecs, parseGlobalData } from "./parse-data.js";
+import { fixupDatasecs, isHidden, parseGlobalData } from "./parse-data.js";
 import { objectError, objectProducer, type ParseContext } from "./parse-context.js";
 import { ProgramSpec } from "./program-spec.js";
 import { sectionType } from "./section-types.js";
@@ -136,6 +137,10 @@ export class ObjectSpec {
       data: (index) => data.maps.find((m) => m.section === elf.sections[index]?.name),
     });
 
+    markHiddenFunctionsStatic(ctx, code.functionAt);
+    const { externs, kconfigMap } = parseExterns(ctx, code.externs, code.functions.values());
+    if (kconfigMap) addMap(kconfigMap);
+
     if (btfMapsSection) {
       applyMapInitialisers(ctx, btfMapsSection, btfMaps.decls, (index, offset) => {
         const fn = code.functionAt(index, offset);
@@ -162,7 +167,7 @@ export class ObjectSpec {
           autoload: !rawSection.startsWith("?"),
           license,
           kernelVersion,
-          instructions: flatten(ctx, fn, code.functions, code.externs, used),
+          instructions: flatten(ctx, fn, code.functions, externs, used),
         }),
       );
     }
@@ -191,7 +196,7 @@ export class ObjectSpec {
       programs,
       maps,
       variables,
-      externs: code.externs,
+      externs,
     });
   }
 
@@ -240,6 +245,21 @@ function readVersion(ctx: ParseContext): number {
  * them and copies to the others (`used` remembers which were taken), so programs never share
  * Instruction objects.
  */
+/**
+ * Global functions with hidden visibility become static in the BTF, as libbpf does: the verifier then
+ * checks them in their callers' context instead of on their own (as `usdt.bpf.h`'s helpers need).
+ */
+function markHiddenFunctionsStatic(ctx: ParseContext, functionAt: (section: number, offset: number) => FunctionSpec | undefined): void {
+  const btf = ctx.btf;
+  if (!btf) return;
+  for (const sym of ctx.elf.symbols) {
+    if (sym.type !== STT_FUNC || !isHidden(sym)) continue;
+    const funcType = functionAt(sym.shndx, sym.value)?.instructions[0]?.funcType;
+    const fn = funcType === undefined ? undefined : btf.type(funcType);
+    if (fn?.kind === "func" && fn.linkage === "global") btf.set(funcType!, { ...fn, linkage: "static" });
+  }
+}
+
 function flatten(
   ctx: ParseContext,
   entry: FunctionSpec,

@@ -22,6 +22,7 @@ import {
 } from "../asm/index.js";
 import { SHF_EXECINSTR, SHN_UNDEF, SHN_LORESERVE, STB_WEAK, STT_FUNC, SHT_PROGBITS, type ElfSection } from "../elf/index.js";
 import type { MapSpec } from "./map-spec.js";
+import type { ExternSpec } from "./parse-externs.js";
 import { dataSectionKind, objectError, relocationSymbol, symbolsIn, type ParseContext } from "./parse-context.js";
 
 /** eBPF instructions are 8 bytes. */
@@ -40,14 +41,6 @@ export interface FunctionSpec {
 }
 
 /** A symbol the object uses but does not define (a kfunc, ksym, kconfig value…). */
-export interface ExternSpec {
-  readonly name: string;
-  /** Called (`function`) or loaded as an address or value (`variable`). */
-  readonly kind: "function" | "variable";
-  /** Declared `__weak`: may stay unresolved. */
-  readonly weak: boolean;
-}
-
 /** The code of an object. */
 export interface ParsedCode {
   readonly functions: Map<string, FunctionSpec>;

@@ -8,7 +8,7 @@
  */
 
 import type { Btf } from "../btf/index.js";
-import { SHT_NOBITS, STB_LOCAL, STT_OBJECT, type ElfSection } from "../elf/index.js";
+import { SHT_NOBITS, STB_LOCAL, STT_OBJECT, STV_HIDDEN, STV_INTERNAL, type ElfSection } from "../elf/index.js";
 import { MapFlags } from "../uapi.js";
 import { MapSpec } from "./map-spec.js";
 import { dataSectionKind, datasecOf, objectError, symbolsIn, type ParseContext } from "./parse-context.js";
@@ -21,7 +21,11 @@ const MAX_VALUE_SIZE = 0xffff_ffff;
 /** libbpf reserves at least this many characters of a data map's name for the section suffix. */
 const MIN_SUFFIX_LEN = 7;
 
-/** Sets every DATASEC's size and variable offsets from the section and symbols they describe. */
+/**
+ * Sets every DATASEC's size and variable offsets from the section and symbols they describe, and marks
+ * global variables with hidden visibility static, as libbpf does: nothing outside the object can see
+ * them (so their section needs no mmap-able map on their account).
+ */
 export function fixupDatasecs(ctx: ParseContext): void {
   const btf = ctx.btf;
   if (!btf) return;
@@ -35,12 +39,18 @@ export function fixupDatasecs(ctx: ParseContext): void {
       const v = btf.type(info.type);
       if (v.kind !== "var") return info;
       const sym = symbols.find((s) => s.name === v.name && s.type === STT_OBJECT);
+      if (sym && v.linkage === "global" && isHidden(sym)) btf.set(info.type, { ...v, linkage: "static" });
       return sym && sym.value !== info.offset ? { ...info, offset: sym.value } : info;
     });
     vars.sort((a, b) => a.offset - b.offset);
     const unchanged = type.size === section.size && vars.every((v, i) => v === type.vars[i]);
     if (!unchanged) btf.set(id, { ...type, size: section.size, vars });
   }
+}
+
+/** A global or weak symbol that visibility keeps inside the object (STV_HIDDEN, STV_INTERNAL). */
+export function isHidden(sym: { bind: number; visibility: number }): boolean {
+  return sym.bind !== STB_LOCAL && (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL);
 }
 
 /** The data maps and variables of every global-data section with contents. */

@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from "../../src/asm/index.js";
 import { MapFlags, ObjectSpec, type ProgramSpec } from "../../src/index.js";
 import { allFixtures, fixtureBytes } from "../helpers/fixtures.js";
+import { Btf, marshalBtf } from "../../src/btf/index.js";
 
 const parse = (name: string) => ObjectSpec.parse(fixtureBytes(name), { file: `${name}.o` });
 
@@ -199,6 +200,52 @@ describe("ObjectSpec.parse()", () => {
     assert.equal(externs.get("bpf_task_from_pid")?.kind, "function");
     assert.equal(externs.get("bpf_waggle_missing_kfunc")?.weak, true);
     assert.equal(externs.get("bpf_waggle_missing_kfunc")?.kind, "function");
+    assert.equal(externs.get("_stext")?.section, ".ksyms");
+    assert.equal(externs.get("_stext")?.ksymType, 0, "a const void ksym is typeless");
+  });
+
+  test("__kconfig externs are laid out as libbpf does: by alignment, then size, then name", () => {
+    const spec = parse("externs");
+    const slots = Object.fromEntries([...spec.externs.values()].filter((e) => e.kconfig).map((e) => [e.name, [e.kconfig!.offset, e.kconfig!.type]]));
+    assert.deepEqual(slots, {
+      CONFIG_BPF_JIT: [0, "tristate"],
+      CONFIG_HZ: [4, "int"],
+      CONFIG_WAGGLE_MISSING: [8, "int"],
+      LINUX_KERNEL_VERSION: [12, "int"],
+      CONFIG_BPF_SYSCALL: [16, "bool"],
+      CONFIG_DEFAULT_HOSTNAME: [17, "char_array"],
+    });
+    const map = spec.maps.get(".kconfig")!;
+    assert.deepEqual([map.kind, map.type, map.valueSize, map.maxEntries, map.kernelName], ["kconfig", "array", 33, 1, "externs.kconfig"]);
+    // The instructions that read a Kconfig value now load an address inside the map.
+    const reads = spec.programs.get("resolve")!.instructions.filter((i) => i.reference === ".kconfig");
+    assert.ok(reads.length >= 6);
+    assert.ok(reads.every((i) => i.isLdImm64 && i.src === 2 && [0, 4, 8, 12, 16, 17].includes(i.imm2)));
+  });
+
+  test("extern BTF is rewritten so the kernel accepts it: no extern linkage, DATASECs laid out", () => {
+    const btf = parse("externs").btf!;
+    for (const [, type] of btf) {
+      if (type.kind === "var" || type.kind === "func") assert.notEqual(type.linkage, "extern", `${type.kind} ${type.name}`);
+    }
+    const kconfig = btf.type(btf.find(".kconfig", "datasec")!);
+    assert.ok(kconfig.kind === "datasec");
+    assert.equal(kconfig.size, 33);
+    assert.deepEqual(kconfig.vars.map((v) => v.offset), [0, 4, 8, 12, 16, 17]);
+    const ksyms = btf.type(btf.find(".ksyms", "datasec")!);
+    assert.ok(ksyms.kind === "datasec");
+    assert.deepEqual(ksyms.vars.map((v) => [v.offset, v.size]), ksyms.vars.map((_, i) => [4 * i, 4]));
+    assert.equal(ksyms.size, 4 * ksyms.vars.length);
+    const dummy = btf.find("dummy_ksym", "var")!;
+    for (const info of ksyms.vars) {
+      const v = btf.type(info.type);
+      assert.ok(v.kind === "var" && v.linkage === "global");
+      if (v.name === "dummy_ksym") assert.equal(info.type, dummy);
+      else assert.equal(btf.type(v.type).kind, "int", `ksym ${v.name} is a placeholder int`);
+    }
+    const kfunc = btf.type(btf.find("bpf_task_from_pid", "func")!);
+    assert.ok(kfunc.kind === "func" && kfunc.linkage === "global");
+    Btf.parse(marshalBtf(btf)); // and it still round-trips
   });
 
   test("big-endian objects parse like their little-endian twins", () => {
