@@ -23,37 +23,11 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include "bench_common.h"
 
 #define DEFAULT_ITERATIONS 30
 #define DEFAULT_WARMUP 2
 #define MAX_ITERATIONS 100000
-#define LOG_CAPACITY (64 * 1024)
-
-static char libbpf_log[LOG_CAPACITY];
-static size_t libbpf_log_len;
-
-/* Collects libbpf's messages (warnings and errors only) instead of printing them. */
-static int capture_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	int n;
-
-	if (level == LIBBPF_DEBUG || libbpf_log_len >= sizeof(libbpf_log) - 1)
-		return 0;
-	n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, args);
-	if (n > 0)
-		libbpf_log_len += (size_t)n;
-	if (libbpf_log_len > sizeof(libbpf_log) - 1)
-		libbpf_log_len = sizeof(libbpf_log) - 1;
-	return 0;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int compare_doubles(const void *a, const void *b)
 {
