@@ -119,6 +119,10 @@ export function scanBtf(bytes: Uint8Array, file: string | undefined, split: bool
   }
   const types = sectionRange(reader, headerLength, "type", 8);
   const strings = sectionRange(reader, headerLength, "string", 16);
+  // The kernel refuses overlapping sections too; and a record rewritten in place must not change a name.
+  if (types.start < strings.end && strings.start < types.end && types.end > types.start && strings.end > strings.start) {
+    throw reader.error(`type section [${types.start}, ${types.end}) overlaps string section [${strings.start}, ${strings.end})`, 16);
+  }
 
   const stringBytes = bytes.subarray(strings.start, strings.end);
   if (!split && (stringBytes.length === 0 || stringBytes[0] !== 0)) {

@@ -18,6 +18,7 @@ import { btfGetFdById, btfInfo, btfLoad } from "../../src/sys/index.js";
 import { allFixtures, fixtureBytes } from "../helpers/fixtures.js";
 import { kernelTest } from "../helpers/kernel.js";
 import { hasClang, scratchPath } from "../unit/btf-helpers.js";
+import { FULL, NONE, VARIANTS } from "../helpers/btf-support.js";
 
 const SOURCE = `
 /* Every BTF kind sanitizeBtf() rewrites, in an object this kernel loads whole. */
@@ -84,23 +85,6 @@ __decl("func_tag") SEC("xdp") int entry(void *ctx)
 
 char _license[] SEC("license") = "GPL";
 `;
-
-const FULL: BtfSupport = {
-  funcs: true,
-  funcLinkage: true,
-  datasec: true,
-  qmarkDatasec: true,
-  float: true,
-  declTag: true,
-  typeTag: true,
-  enum64: true,
-};
-const FEATURES = Object.keys(FULL) as (keyof BtfSupport)[];
-const NONE = Object.fromEntries(FEATURES.map((feature) => [feature, false])) as unknown as BtfSupport;
-const VARIANTS: [string, BtfSupport][] = [
-  ...FEATURES.map((feature): [string, BtfSupport] => [`no ${feature}`, { ...FULL, [feature]: false }]),
-  ["nothing", NONE],
-];
 
 /**
  * Everything off that today's loader consumes unchanged. Without FUNC it must also drop func and line

@@ -75,6 +75,7 @@ describe("Btf.parse() rejects corrupt headers and sections", () => {
     ["a header length below 24", patch(bytes, 4, 16), 4, /smaller than 24/],
     ["a type section out of bounds", patch(bytes, 12, 4096), 8, /type section .* runs past the end/],
     ["a string section out of bounds", patch(bytes, 20, 4096), 16, /string section .* runs past the end/],
+    ["a string section overlapping the types", patch(bytes, 16, 0), 16, /type section .* overlaps string section/],
     ["a string section without a leading NUL", patch(bytes, STRINGS, 0x41, 1), STRINGS, /does not start with an empty string/],
     ["a string section without a trailing NUL", patch(bytes, bytes.length - 1, 0x41, 1), bytes.length - 1, /does not end with a NUL/],
     ["a vlen running past the end", patch(bytes, STRUCT + 4, 0x0400_00ff), STRUCT, /type \[3\] \(vlen 255\) runs past the end/],

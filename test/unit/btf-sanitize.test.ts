@@ -13,25 +13,7 @@ import fc from "fast-check";
 import { isWaggleError } from "../../src/errors.js";
 import { Btf, marshalBtf, sanitizeBtf, type BtfSupport, type BtfType, type TypeId } from "../../src/btf/index.js";
 import { compile, hasClang, testObjects } from "./btf-helpers.js";
-
-const FULL: BtfSupport = {
-  funcs: true,
-  funcLinkage: true,
-  datasec: true,
-  qmarkDatasec: true,
-  float: true,
-  declTag: true,
-  typeTag: true,
-  enum64: true,
-};
-const FEATURES = Object.keys(FULL) as (keyof BtfSupport)[];
-const NONE = Object.fromEntries(FEATURES.map((feature) => [feature, false])) as unknown as BtfSupport;
-
-/** Each feature turned off alone, then all of them. */
-const VARIANTS: [string, BtfSupport][] = [
-  ...FEATURES.map((feature): [string, BtfSupport] => [`without ${feature}`, { ...FULL, [feature]: false }]),
-  ["without anything", NONE],
-];
+import { FEATURES, FULL, NONE, VARIANTS } from "../helpers/btf-support.js";
 
 /** What a kernel without the feature must not be shown. */
 const UNSUPPORTED: Record<keyof BtfSupport, (type: BtfType) => boolean> = {
