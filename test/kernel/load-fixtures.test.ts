@@ -51,6 +51,14 @@ const LOADABLE: Record<string, string[]> = {
   atomics: ["atomic_ops"],
   bench_multi: ["enter_openat", "exit_openat", "on_switch", "xdp_count", "sock_len"],
   "globals.gcc": ["gcc_xdp"],
+  arena: ["arena_alloc"],
+  core_relocs: ["probe"],
+  externs: ["resolve"],
+  iter_task: ["dump_task"],
+  license_version: ["version_kprobe", "version_xdp"],
+  probes: ["kprobe_openat2", "kretprobe_openat2", "ksyscall_getpid", "kretsyscall_getpid", "uprobe_manual", "uretprobe_manual", "uprobe_libc_getpid", "uretprobe_libc_getpid", "uprobe_sleepable"],
+  tp_btf: ["on_switch", "on_sys_enter"],
+  usdt: ["usdt_manual", "usdt_cxx_throw"],
 };
 
 describe("load() on the fixture corpus", () => {
