@@ -13,7 +13,7 @@
 import { release } from "node:os";
 import { readFileSync } from "node:fs";
 import { archFacts } from "./arch.js";
-import type { Btf, TypeId } from "./btf/index.js";
+import { formatCType, type Btf, type TypeId } from "./btf/index.js";
 import { NotSupportedError, WaggleError } from "./errors.js";
 import { probeHelper } from "./features/index.js";
 import { kernelConfig } from "./kernel/kconfig.js";
@@ -138,11 +138,13 @@ export function kernelVersionCode(): number {
 /** Whether system calls enter through `__<arch>_sys_*` wrappers (what libbpf probes with a kprobe on sys_bpf). */
 function hasSyscallWrapper(): boolean {
   const symbol = `${archFacts().syscallPrefix}sys_bpf`;
+  let inBtf = false;
   try {
-    return kernelBtf().find(symbol, "func") !== undefined || KernelSymbols.load().lookup(symbol).length > 0;
+    inBtf = kernelBtf().find(symbol, "func") !== undefined;
   } catch {
-    return KernelSymbols.load().lookup(symbol).length > 0;
+    // No kernel BTF: kallsyms still knows.
   }
+  return inBtf || KernelSymbols.load().lookup(symbol).length > 0;
 }
 
 /** Where the externs of one load live in the running kernel; owns the module BTF fds it opens. */
@@ -219,7 +221,7 @@ export class ExternResolver {
     const targetType = targetVar.kind === "var" ? found.btf.resolve(targetVar.type) : 0;
     if (!typesAreCompatible(local, extern.ksymType, found.btf, targetType)) {
       throw new WaggleError(
-        `Cannot load program "${program}": kernel variable "${extern.name}" is ${describe(found.btf, targetType)} in ${found.module ?? "vmlinux"}, but the object declares ${describe(local, extern.ksymType)}`,
+        `Cannot load program "${program}": kernel variable "${extern.name}" is ${formatCType(found.btf, targetType)} in ${found.module ?? "vmlinux"}, but the object declares ${formatCType(local, extern.ksymType)}`,
       );
     }
     return this.#inKernel(found);
@@ -259,14 +261,14 @@ function findInKernel(name: string, kind: "func" | "var"): KernelFind | undefine
 function moduleBtfFd(name: string): FD {
   for (let id = btfGetNextId(0); id !== undefined; id = btfGetNextId(id)) {
     const fd = btfGetFdById(id);
-    const info = btfInfo(fd.value);
-    if (info.kernelBtf && info.name === name) return fd;
+    try {
+      const info = btfInfo(fd.value);
+      if (info.kernelBtf && info.name === name) return fd;
+    } catch (error) {
+      fd.close();
+      throw error;
+    }
     fd.close();
   }
   throw new NotSupportedError(`BTF of kernel module "${name}"`, "no loaded BTF object has that name");
-}
-
-function describe(btf: Btf, id: TypeId): string {
-  const t = btf.type(id);
-  return t.kind === "void" ? "void" : `${t.kind} ${"name" in t && t.name ? t.name : "(anonymous)"}`;
 }

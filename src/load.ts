@@ -23,7 +23,7 @@ import { createMapFromSpec, kernelObjectName } from "./maps/create-map.js";
 import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
 import { ArenaMap } from "./maps/special-maps.js";
 import { ObjectSpec, ProgramSpec } from "./object/index.js";
-import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt, type ExternResolution } from "./object/link-program.js";
+import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
 import { btfLoad, progLoad, type FD } from "./sys/index.js";
 import { ATTACH_TYPES, PROGRAM_TYPES, ProgramFlags } from "./uapi.js";

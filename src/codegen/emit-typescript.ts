@@ -355,7 +355,6 @@ class TypeScriptEmitter {
 
   /** `@generated from btf:` text: the C declaration, abbreviated, and the size. */
   #provenance(id: TypeId, type: BtfType): string {
-    const btf = this.#btf;
     switch (type.kind) {
       case "struct":
       case "union":

@@ -7,7 +7,7 @@
  * extern linkage): Kconfig and ksym VARs become allocated globals, ksym FUNCs global functions.
  */
 
-import type { Btf, BtfDatasec, BtfFunc, BtfType, BtfVar, TypeId } from "../btf/index.js";
+import { formatCType, type Btf, type BtfDatasec, type BtfFunc, type BtfVar, type TypeId } from "../btf/index.js";
 import { BPF_PSEUDO_MAP_VALUE } from "../asm/index.js";
 import { SHN_UNDEF, STB_GLOBAL, STB_WEAK } from "../elf/index.js";
 import { MapFlags } from "../uapi.js";
@@ -85,7 +85,7 @@ export function parseExterns(
     if (datasec === ".kconfig") {
       if (type.kind === "func") objectError(ctx, `extern function "${sym.name}" cannot be a __kconfig value`, ".kconfig");
       const { kind: kcfgType, signed } = kconfigType(btf, type.type);
-      if (!kcfgType) objectError(ctx, `__kconfig extern "${sym.name}" has type ${describe(btf.type(btf.resolve(type.type)))}; use bool, enum libbpf_tristate, char, an integer or a char array`, ".kconfig");
+      if (!kcfgType) objectError(ctx, `__kconfig extern "${sym.name}" has type ${formatCType(btf, type.type)}; use bool, enum libbpf_tristate, char, an integer or a char array`, ".kconfig");
       const spec: ExternSpec = { name: sym.name, kind, weak, section: datasec, btfId };
       kconfig.push({ spec, align: btf.alignof(type.type), size: btf.sizeof(type.type), type: kcfgType, signed });
       externs.set(sym.name, spec);
@@ -165,10 +165,6 @@ function kconfigType(btf: Btf, id: TypeId): { kind: KconfigType | undefined; sig
     default:
       return { kind: undefined, signed: false };
   }
-}
-
-function describe(t: BtfType): string {
-  return t.kind === "void" ? "void" : `${t.kind}${"name" in t && t.name ? ` ${t.name}` : ""}`;
 }
 
 /**

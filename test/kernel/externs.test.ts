@@ -156,7 +156,7 @@ describe("externs", () => {
          const void *p;
          SEC("syscall") int probe(void *ctx) { p = &bpf_prog_active; return 0; }`,
       );
-      assert.throws(() => load(wrongType), (e: Error) => e.name === "WaggleError" && /"bpf_prog_active" is int int in vmlinux, but the object declares struct not_an_int/.test(e.message));
+      assert.throws(() => load(wrongType), (e: Error) => e.name === "WaggleError" && /"bpf_prog_active" is int in vmlinux, but the object declares struct not_an_int/.test(e.message));
       const missingKfunc = compile("missing_kfunc", `extern void bpf_waggle_nothing(void) __ksym;\nSEC("syscall") int probe(void *ctx) { bpf_waggle_nothing(); return 0; }`);
       assert.throws(() => load(missingKfunc), (e: Error) => e.name === "NotSupportedError" && /kernel function "bpf_waggle_nothing"/.test(e.message));
     });

@@ -112,15 +112,16 @@ export class CoreRelocator {
    *   hold the value the compiler should have put there.
    */
   relocate(program: ProgramSpec): Instruction[] {
+    const known = program.instructions.every((insn) => !insn.coreRelocation || this.#outcomes.has(recordKey(insn.coreRelocation)));
+    // A program the relocator was not built for has its records resolved on their own.
+    const outcomes = known ? this.#outcomes : new CoreRelocator(this.local, this.targets, [program]).#outcomes;
     let slot = 0;
     return program.instructions.flatMap((insn) => {
       const at = slot;
       slot += insn.slots;
       const record = insn.coreRelocation;
       if (!record) return [insn];
-      let outcome = this.#outcomes.get(recordKey(record));
-      // A program the relocator was not built for: resolve its records on their own.
-      if (!outcome) outcome = new CoreRelocator(this.local, this.targets, [program]).#outcomes.get(recordKey(record))!;
+      const outcome = outcomes.get(recordKey(record))!;
       if ("error" in outcome) throw new CoreRelocationError(program.name, at, outcome.error);
       if (outcome.target.value === undefined || (outcome.unsafeSizeChange && isMemoryAccess(insn))) return poisoned(insn);
       const patched = insn.clone();
