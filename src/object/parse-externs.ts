@@ -82,6 +82,8 @@ export function parseExterns(
     const datasec = sectionOf.get(btfId);
     const weak = sym.bind === STB_WEAK;
     const kind = type.kind === "func" ? "function" : "variable";
+    const declared = btf.type(btf.resolve(type.type)).kind;
+    if (NOT_C_TYPES.has(declared)) objectError(ctx, `extern "${sym.name}" has BTF type [${type.type}], a ${declared}, which is not a C type`, ".BTF");
     if (datasec === ".kconfig") {
       if (type.kind === "func") objectError(ctx, `extern function "${sym.name}" cannot be a __kconfig value`, ".kconfig");
       const { kind: kcfgType, signed } = kconfigType(btf, type.type);
@@ -150,6 +152,9 @@ function externBtfId(ctx: ParseContext, btf: Btf, name: string): TypeId | undefi
 }
 
 /** libbpf's rules for what a Kconfig value's C type may be. */
+/** BTF kinds no variable or function can have as its type: only corrupt BTF points a VAR or FUNC at them. */
+const NOT_C_TYPES: ReadonlySet<string> = new Set(["datasec", "decl_tag", "var", "func"]);
+
 function kconfigType(btf: Btf, id: TypeId): { kind: KconfigType | undefined; signed: boolean } {
   const t = btf.type(btf.resolve(id));
   switch (t.kind) {

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from "../../src/asm/index.js";
-import { MapFlags, ObjectSpec, type ProgramSpec } from "../../src/index.js";
+import { isWaggleError, MapFlags, ObjectSpec, type ProgramSpec } from "../../src/index.js";
+import { ElfFile } from "../../src/elf/index.js";
 import { allFixtures, fixtureBytes } from "../helpers/fixtures.js";
 import { Btf, marshalBtf } from "../../src/btf/index.js";
 
@@ -202,6 +203,30 @@ describe("ObjectSpec.parse()", () => {
     assert.equal(externs.get("bpf_waggle_missing_kfunc")?.kind, "function");
     assert.equal(externs.get("_stext")?.section, ".ksyms");
     assert.equal(externs.get("_stext")?.ksymType, 0, "a const void ksym is typeless");
+  });
+
+  test("an extern whose BTF VAR points at a DATASEC is a FormatError, not a crash (fuzzer's find)", () => {
+    const bytes = fixtureBytes("externs");
+    const elf = ElfFile.parse(bytes);
+    const section = elf.sectionByName(".BTF")!;
+    const btf = Btf.parse(section.data);
+    const raw = section.data;
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const header = view.getUint32(4, true);
+    const [typeOff, typeLen, strOff] = [view.getUint32(8, true), view.getUint32(12, true), view.getUint32(16, true)];
+    // The VAR record of CONFIG_HZ: its name offset followed by the VAR kind's info word.
+    const nameOff = new TextDecoder().decode(raw.subarray(header + strOff)).indexOf("\0CONFIG_HZ\0") + 1;
+    let record = -1;
+    for (let at = header + typeOff; at + 12 <= header + typeOff + typeLen; at += 4) {
+      if (view.getUint32(at, true) === nameOff && view.getUint32(at + 4, true) >>> 24 === 14) record = at;
+    }
+    assert.ok(nameOff > 0 && record >= 0, "the fixture has a VAR named CONFIG_HZ");
+    const mutated = bytes.slice();
+    new DataView(mutated.buffer).setUint32(section.offset + record + 8, btf.find(".kconfig", "datasec")!, true);
+    assert.throws(
+      () => ObjectSpec.parse(mutated, { file: "externs.o" }),
+      (e: unknown) => isWaggleError(e, "FormatError") && /extern "CONFIG_HZ" has BTF type \[\d+\], a datasec, which is not a C type/.test(String(e)),
+    );
   });
 
   test("__kconfig externs are laid out as libbpf does: by alignment, then size, then name", () => {
