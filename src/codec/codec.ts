@@ -21,12 +21,40 @@ export interface Codec<T> {
 /** Names of the built-in numeric codecs. */
 export type NumberType = "u8" | "s8" | "u16" | "s16" | "u32" | "s32" | "u64" | "s64" | "f32" | "f64";
 
+/** The byte order of this machine, which is the kernel's. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** What a number codec reads: its type and byte order. */
+export interface NumberLayout {
+  readonly type: NumberType;
+  readonly littleEndian: boolean;
+}
+
+/**
+ * The layouts of the number codecs, keyed by their decode function: copies of a codec (a BTF typedef
+ * renames one with `{ ...codec, description }`) keep it, and a codec whose decode was replaced does not.
+ */
+const layouts = new WeakMap<Codec<unknown>["decode"], NumberLayout>();
+
+/**
+ * @internal The number type and byte order that `codec` decodes, when its decode is that of a
+ * `numberCodec()`; bulk decoders read such values with typed arrays instead of calling the codec.
+ */
+export function numberLayout(codec: Codec<unknown>): NumberLayout | undefined {
+  return layouts.get(codec.decode);
+}
+
 /** A codec for a fixed-width number; 64-bit integers are bigint. */
 export function numberCodec(type: "u64" | "s64", littleEndian?: boolean): Codec<bigint>;
 export function numberCodec(type: Exclude<NumberType, "u64" | "s64">, littleEndian?: boolean): Codec<number>;
 export function numberCodec(type: NumberType, littleEndian?: boolean): Codec<number> | Codec<bigint>;
 export function numberCodec(type: NumberType, littleEndian = true): Codec<number> | Codec<bigint> {
-  const le = littleEndian;
+  const codec = buildNumberCodec(type, littleEndian);
+  layouts.set(codec.decode as Codec<unknown>["decode"], { type, littleEndian });
+  return codec;
+}
+
+function buildNumberCodec(type: NumberType, le: boolean): Codec<number> | Codec<bigint> {
   switch (type) {
     case "u8":
       return intCodec(type, 1, (v, o) => v.getUint8(o), (x, v, o) => v.setUint8(o, x), 0, 0xff);

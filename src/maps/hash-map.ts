@@ -62,7 +62,7 @@ export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements I
   /** The number of elements (counted: the kernel keeps no count). */
   get size(): number {
     let count = 0;
-    for (const _ of this.entries()) count++;
+    this.forEach(() => count++);
     return count;
   }
 
@@ -84,11 +84,9 @@ export class HashMap<K = unknown, V = unknown> extends BpfMap<K, V> implements I
 
   /** Removes every element; returns how many there were. */
   clear(): number {
-    const drained = batchEntries(this, true);
-    if (drained === undefined) return this.deleteMany([...this.keys()]);
     let count = 0;
-    for (const _ of drained) count++;
-    return count;
+    if (batchForEach(this, () => count++, true)) return count;
+    return this.deleteMany([...this.keys()]);
   }
 
   /** Every element, found by walking the keys (for kernels without lookup batches). */

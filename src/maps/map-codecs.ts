@@ -6,7 +6,16 @@
  */
 
 import type { Btf, TypeId } from "../btf/index.js";
-import { btfCodec, bytesCodec, numberCodec, stringCodec, type BtfValue, type Codec, type NumberType } from "../codec/index.js";
+import {
+  btfCodec,
+  bytesCodec,
+  HOST_LITTLE_ENDIAN,
+  numberCodec,
+  stringCodec,
+  type BtfValue,
+  type Codec,
+  type NumberType,
+} from "../codec/index.js";
 
 /** A codec, or the name of a built-in one: a number type, `bytes` (Uint8Array) or `string` (a C string). */
 export type CodecChoice<T = unknown> = Codec<T> | NumberType | "bytes" | "string";
@@ -57,10 +66,7 @@ export function defaultCodec(
   return bytesCodec(size) as Codec<unknown>;
 }
 
-/** The byte order of this machine, which is the kernel's. */
-export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-export type { BtfValue, Codec };
+export { HOST_LITTLE_ENDIAN, type BtfValue, type Codec };
 
 /**
  * The codec of a per-CPU value block: one `inner` value per possible CPU, each in an 8-byte-aligned

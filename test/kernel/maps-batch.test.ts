@@ -1,12 +1,13 @@
 /**
- * Bulk operations on the real kernel: `setMany()`, `deleteMany()`, `clear()`, `entries()` and `size`
- * on hash maps of thousands of elements (BPF_MAP_*_BATCH, hundreds of elements per call) must give
- * exactly what element-at-a-time operations give; so must `ArrayMap.setMany()`.
+ * Bulk operations on the real kernel: `setMany()`, `deleteMany()`, `clear()`, `entries()`, `forEach()`
+ * and `size` on hash maps of thousands of elements (BPF_MAP_*_BATCH, thousands of elements per call)
+ * must give exactly what element-at-a-time operations give; so must `ArrayMap.setMany()` and the walks
+ * of array and per-CPU maps, whose batches are decoded a column at a time.
  */
 
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { ArrayMap, createMap, HashMap, isWaggleError, PerCpuHashMap } from "../../src/index.js";
+import { ArrayMap, createMap, HashMap, isWaggleError, PerCpuArrayMap, PerCpuHashMap } from "../../src/index.js";
 import { possibleCpus } from "../../src/sys/index.js";
 import { kernelTest } from "../helpers/kernel.js";
 
@@ -140,5 +141,100 @@ describe("batch operations", () => {
     assert.equal(array.get(8191), 0n);
     assert.equal(array.get(5192), 2999n);
     assert.equal(array.get(COUNT - 1), values[COUNT - 1]);
+  });
+
+  kernelTest("forEach() and entries() read what get() reads at the edges of u32, s32, u64 and s64", () => {
+    using unsigned = hashMap(64);
+    const edges: [number, bigint][] = [
+      [0, 0n], [1, 2n ** 64n - 1n], [0x7fffffff, 2n ** 63n], [0x80000000, 2n ** 63n - 1n], [0xffffffff, 2n ** 53n + 1n],
+    ];
+    unsigned.setMany(edges);
+    using signed = createMap(HashMap<number, bigint>, { type: "hash", keySize: 4, valueSize: 8, maxEntries: 64 }, { key: "s32", value: "s64" });
+    const signedEdges: [number, bigint][] = [[-1, -1n], [-0x80000000, -(2n ** 63n)], [0x7fffffff, 2n ** 63n - 1n], [0, -(2n ** 53n) - 1n]];
+    signed.setMany(signedEdges);
+    for (const [map, expected] of [[unsigned, edges], [signed, signedEdges]] as const) {
+      const walked: [number, bigint][] = [];
+      map.forEach((v, k) => walked.push([k, v]));
+      assert.deepEqual(walked.sort(byKey), [...expected].sort(byKey));
+      assert.deepEqual([...map.entries()].sort(byKey), [...expected].sort(byKey));
+      for (const [k, v] of walked) assert.equal(map.get(k), v);
+    }
+  });
+
+  kernelTest("forEach() visits each element of a map larger than one batch once, with its value", () => {
+    using map = hashMap();
+    const all = keys(COUNT);
+    map.setMany(all.map((k) => [k, valueOf(k)]));
+    const seen = new Set<number>();
+    map.forEach((v, k) => {
+      assert.ok(!seen.has(k), `key ${k} appeared twice`);
+      assert.equal(v, valueOf(k));
+      seen.add(k);
+    });
+    assert.equal(seen.size, COUNT);
+  });
+
+  kernelTest("a walk survives callbacks that use the map, a nested walk of it, and a break", () => {
+    using map = hashMap();
+    const all = keys(COUNT);
+    map.setMany(all.map((k) => [k, valueOf(k)]));
+    let outer = 0;
+    let inner = 0;
+    map.forEach((v, k) => {
+      // Each get() and set() reuses the syscall arena the batch was read into.
+      assert.equal(map.get(k), v);
+      map.set(k, v);
+      if (outer++ % 1000 === 0) map.forEach(() => inner++);
+    });
+    assert.equal(outer, COUNT);
+    assert.equal(inner, COUNT * Math.ceil(COUNT / 1000));
+    const pairs: [number, bigint][] = [];
+    for (const [k, v] of map.entries()) {
+      assert.equal(map.get(k), v);
+      pairs.push([k, v]);
+      if (pairs.length === 10) assert.equal([...map.entries()].length, COUNT);
+    }
+    assert.equal(pairs.length, COUNT);
+    for (const [k, v] of pairs) assert.equal(v, valueOf(k));
+
+    const iterator = map.entries();
+    assert.equal(iterator[Symbol.iterator](), iterator);
+    assert.equal(typeof (iterator as { map?: unknown }).map, typeof ([].values() as { map?: unknown }).map, "the iterator helpers of built-in iterators");
+    for (const _ of iterator) break;
+    assert.deepEqual(iterator.next(), { value: undefined, done: true }, "a break ends the iteration");
+  });
+
+  kernelTest("forEach() and entries() of per-CPU and array maps give what get() gives", () => {
+    const cpus = possibleCpus();
+    using perCpu = createMap(
+      PerCpuHashMap<number, bigint>,
+      { type: "percpu_hash", keySize: 4, valueSize: 8, maxEntries: 8192 },
+      { key: "u32", value: "u64" },
+    );
+    const all = keys(COUNT);
+    perCpu.setMany(all.map((k): [number, bigint[]] => [k, Array.from({ length: cpus }, (_, cpu) => valueOf(k) + BigInt(cpu))]));
+    let count = 0;
+    perCpu.forEach((values, k) => {
+      assert.deepEqual(values, perCpu.get(k));
+      count++;
+    });
+    assert.equal(count, COUNT);
+
+    using perCpuArray = createMap(PerCpuArrayMap<number>, { type: "percpu_array", keySize: 4, valueSize: 4, maxEntries: 5000 }, { value: "u32" });
+    perCpuArray.set(4999, Array.from({ length: cpus }, (_, cpu) => cpu + 1));
+    const rows: [number, number[]][] = [];
+    perCpuArray.forEach((values, index) => rows.push([index, values]));
+    assert.deepEqual(rows.map(([index]) => index), Array.from({ length: 5000 }, (_, i) => i));
+    assert.deepEqual(rows[4999], [4999, Array.from({ length: cpus }, (_, cpu) => cpu + 1)]);
+    assert.deepEqual([...perCpuArray.entries()], rows);
+
+    using array = createMap(ArrayMap<bigint>, { type: "array", keySize: 4, valueSize: 8, maxEntries: COUNT }, { value: "u64" });
+    array.setMany(Array.from({ length: COUNT }, (_, i) => valueOf(i)));
+    const values: bigint[] = [];
+    array.forEach((v, index) => {
+      assert.equal(index, values.length);
+      values.push(v);
+    });
+    assert.deepEqual(values, Array.from({ length: COUNT }, (_, i) => valueOf(i)));
   });
 });
