@@ -11,10 +11,12 @@
 //
 // Output: one JSON line on stdout, times in milliseconds:
 //   {"tool":"libbpf","libbpf_version":"1.1","object":"...","programs":5,"maps":5,
-//    "iterations":30,"warmup":2,"cold_total_ms":…,
+//    "iterations":30,"warmup":2,"cold_total_ms":…,"user_cpu_ms":…,"system_cpu_ms":…,
 //    "open_ms":{"min":…,"median":…,"max":…},"load_ms":{…},"close_ms":{…},
 //    "open_load_ms":{…},"total_ms":{…}}
-// where open_load = open + load and total = open + load + close, per iteration.
+// where open_load = open + load and total = open + load + close, per iteration, and user_cpu_ms /
+// system_cpu_ms are getrusage(RUSAGE_SELF) CPU time per counted iteration: the split between
+// libbpf's own work and the kernel's (bpf() commands, fd teardown).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <bpf/libbpf.h>
 #include "bench_common.h"
 
@@ -60,6 +63,12 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
+/* Milliseconds between two rusage times. */
+static double cpu_ms(const struct timeval *from, const struct timeval *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) * 1e3 + (double)(to->tv_usec - from->tv_usec) / 1e3;
+}
+
 static int parse_count(const char *arg, const char *what, int min)
 {
 	char *end;
@@ -75,6 +84,7 @@ static int parse_count(const char *arg, const char *what, int min)
 int main(int argc, char **argv)
 {
 	double *t_open, *t_load, *t_close, *t_open_load, *t_total, cold_total = 0;
+	struct rusage usage_start, usage_end;
 	int iterations = DEFAULT_ITERATIONS, warmup = DEFAULT_WARMUP, programs = 0, maps = 0;
 	const char *path;
 
@@ -101,6 +111,8 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(capture_print);
 	for (int i = 0; i < warmup + iterations; i++) {
+		if (i == warmup)
+			getrusage(RUSAGE_SELF, &usage_start);
 		struct bpf_object *obj;
 		struct bpf_program *prog;
 		struct bpf_map *map;
@@ -144,11 +156,15 @@ int main(int argc, char **argv)
 		t_total[i - warmup] = t3 - t0;
 	}
 
+	getrusage(RUSAGE_SELF, &usage_end);
 	printf("{\"tool\":\"libbpf\",\"libbpf_version\":\"%u.%u\",\"object\":", libbpf_major_version(),
 	       libbpf_minor_version());
 	print_json_string(path);
 	printf(",\"programs\":%d,\"maps\":%d,\"iterations\":%d,\"warmup\":%d,\"cold_total_ms\":%.3f,",
 	       programs, maps, iterations, warmup, cold_total);
+	printf("\"user_cpu_ms\":%.4f,\"system_cpu_ms\":%.4f,",
+	       cpu_ms(&usage_start.ru_utime, &usage_end.ru_utime) / iterations,
+	       cpu_ms(&usage_start.ru_stime, &usage_end.ru_stime) / iterations);
 	print_stats("open_ms", t_open, iterations, 0);
 	print_stats("load_ms", t_load, iterations, 0);
 	print_stats("close_ms", t_close, iterations, 0);
