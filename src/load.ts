@@ -23,9 +23,9 @@ import { createMapFromSpec, kernelObjectName } from "./maps/create-map.js";
 import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
 import { ArenaMap } from "./maps/special-maps.js";
 import { ObjectSpec, ProgramSpec } from "./object/index.js";
-import { FUNC_INFO_SIZE, LINE_INFO_SIZE, linkProgram, sourceLineAt } from "./object/link-program.js";
+import { FUNC_INFO_SIZE, LINE_INFO_SIZE, type LinkedProgram, linkProgram, sourceLineAt } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
-import { btfLoad, progLoad, type FD } from "./sys/index.js";
+import { btfLoad, parallelLoadAvailable, progLoad, type ProgLoadParams, tryProgLoadMany, type FD } from "./sys/index.js";
 import { ATTACH_TYPES, PROGRAM_TYPES, ProgramFlags } from "./uapi.js";
 
 /** Receives Waggle's diagnostics. */
@@ -39,6 +39,14 @@ export interface LoadOptions {
    * tools ship fallback variants — an fentry and a kprobe version — and load the one the kernel supports.
    */
   programs?: readonly string[] | ((spec: ProgramSpec) => boolean);
+  /**
+   * Verify the programs concurrently, on this thread and on worker threads (default true). The kernel
+   * verifies programs from different threads in parallel, so an object's programs load in about the
+   * time of the slowest few instead of all of them added up. Workers start in the background on the
+   * first load that could use them (none on a one-CPU machine); until they are up, and when a log is
+   * asked for, programs load one by one.
+   */
+  parallel?: boolean;
   /** Verifier log level for every program: 0 (a log only on failure), 1, or 2 (verbose). */
   logLevel?: 0 | 1 | 2;
   /** Initial verifier log buffer size in bytes (it grows on demand). */
@@ -93,10 +101,13 @@ export function load(source: string | Uint8Array | ObjectSpec, options: LoadOpti
     const core = needsCore(spec, selected) ? new CoreRelocator(spec.btf!, coreTargets(options), selected) : undefined;
     const externs = new ExternResolver(spec);
     owned.push(externs);
-    for (const program of selected) {
-      const loaded = loadProgram({ spec, maps, btfFd, options, core, externs }, program);
+    const prepared = selected.map((program) => prepareProgram({ spec, maps, btfFd, options, core, externs }, program));
+    const fds = loadsInParallel(prepared, options) ? tryProgLoadMany(prepared.map((p) => p.params)) : [];
+    for (const fd of fds) if (fd) owned.push(fd);
+    for (const [i, program] of prepared.entries()) {
+      const loaded = loadPrepared(program, fds[i]);
       owned.push(loaded);
-      programs.set(program.name, loaded);
+      programs.set(program.spec.name, loaded);
     }
     fillProgramSlots(spec, maps, programs, log);
     // Maps and programs hold their own references to the object's and modules' BTF; ours can go.
@@ -205,7 +216,14 @@ interface LoadContext {
   readonly externs: ExternResolver;
 }
 
-function loadProgram({ spec, maps, btfFd, options, core, externs }: LoadContext, program: ProgramSpec): BpfProgram {
+/** A program linked and ready for BPF_PROG_LOAD. */
+interface PreparedProgram {
+  readonly spec: ProgramSpec;
+  readonly params: ProgLoadParams;
+  readonly linked: LinkedProgram;
+}
+
+function prepareProgram({ spec, maps, btfFd, options, core, externs }: LoadContext, program: ProgramSpec): PreparedProgram {
   if (program.type === "struct_ops") {
     throw new NotSupportedError(`struct_ops program "${program.name}"`, "registering struct_ops maps is not implemented yet");
   }
@@ -231,23 +249,41 @@ function loadProgram({ spec, maps, btfFd, options, core, externs }: LoadContext,
   const attach = attachTarget(program);
   const fdArray = externs.fdArray();
   const flags = (program.sectionFlags.includes("sleepable") ? ProgramFlags.SLEEPABLE : 0) | (program.sectionFlags.includes("frags") ? ProgramFlags.XDP_HAS_FRAGS : 0);
+  const params: ProgLoadParams = {
+    progType: PROGRAM_TYPES[program.type],
+    insns: linked.insns,
+    license: program.license,
+    name: kernelObjectName(program.name),
+    kernVersion: program.kernelVersion,
+    flags,
+    ...(program.expectedAttachType !== undefined && { expectedAttachType: ATTACH_TYPES[program.expectedAttachType] }),
+    ...(btfFd !== undefined && { progBtfFd: btfFd.value }),
+    ...(linked.funcInfo && { funcInfo: linked.funcInfo, funcInfoRecSize: FUNC_INFO_SIZE }),
+    ...(linked.lineInfo && { lineInfo: linked.lineInfo, lineInfoRecSize: LINE_INFO_SIZE }),
+    ...(attach !== undefined && { attachBtfId: attach }),
+    ...(fdArray && { fdArray }),
+    ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
+    ...(options.logSize !== undefined && { logSize: options.logSize }),
+  };
+  return { spec: program, params, linked };
+}
+
+/**
+ * Whether to verify the programs concurrently (see src/sys/syscall-pool.ts): two or more of them, no
+ * log asked for (a log is per load and may need retries), and a spare CPU.
+ */
+function loadsInParallel(prepared: readonly PreparedProgram[], options: LoadOptions): boolean {
+  return prepared.length > 1 && options.parallel !== false && !options.logLevel && parallelLoadAvailable();
+}
+
+/**
+ * Wraps a program the parallel attempt loaded (`fd`), or loads it now — with the verifier log on
+ * failure, turned into a `VerifierError` that names the C source line.
+ */
+function loadPrepared({ spec: program, params, linked }: PreparedProgram, fd: FD | undefined): BpfProgram {
+  if (fd) return new BpfProgram(fd, program.name, program.type, program, "");
   try {
-    const { fd, log } = progLoad({
-      progType: PROGRAM_TYPES[program.type],
-      insns: linked.insns,
-      license: program.license,
-      name: kernelObjectName(program.name),
-      kernVersion: program.kernelVersion,
-      flags,
-      ...(program.expectedAttachType !== undefined && { expectedAttachType: ATTACH_TYPES[program.expectedAttachType] }),
-      ...(btfFd !== undefined && { progBtfFd: btfFd.value }),
-      ...(linked.funcInfo && { funcInfo: linked.funcInfo, funcInfoRecSize: FUNC_INFO_SIZE }),
-      ...(linked.lineInfo && { lineInfo: linked.lineInfo, lineInfoRecSize: LINE_INFO_SIZE }),
-      ...(attach !== undefined && { attachBtfId: attach }),
-      ...(fdArray && { fdArray }),
-      ...(options.logLevel !== undefined && { logLevel: options.logLevel }),
-      ...(options.logSize !== undefined && { logSize: options.logSize }),
-    });
+    const { fd, log } = progLoad(params);
     return new BpfProgram(fd, program.name, program.type, program, log);
   } catch (error) {
     if (!(error instanceof VerifierError) && !isWaggleError(error, "VerifierError")) throw error;

@@ -37,7 +37,7 @@ export const Errno = Object.freeze({
 });
 
 /** The bpf() syscall number of this architecture. */
-const BPF_SYSCALL = archFacts().syscalls.bpf;
+export const BPF_SYSCALL = archFacts().syscalls.bpf;
 
 /** Command names by number, for error messages (`MAP_CREATE`). */
 const COMMAND_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(BpfCmd).map(([name, cmd]) => [cmd, name]));

@@ -66,6 +66,8 @@ export {
   type TestRunResult,
   progBindMap,
   progLoad,
+  parallelLoadAvailable,
+  tryProgLoadMany,
   progTestRun,
 } from "./prog-commands.js";
 export { type BtfLoadOptions, type LoadedBtf, btfLoad } from "./btf-commands.js";

@@ -11,11 +11,12 @@
 import { PermissionError, SyscallError, VerifierError } from "../errors.js";
 import { writeFields } from "./attr-layout.js";
 import { progBindMapAttr, progLoadAttr, testRunAttr } from "./attrs.js";
-import { beginAttr, bpfCall, bpfError, bpfRaw, Errno, policyDenial } from "./bpf-call.js";
+import { beginAttr, BPF_SYSCALL, bpfCall, bpfError, bpfRaw, Errno, policyDenial } from "./bpf-call.js";
 import { missingCapabilities, progLoadCapabilities } from "./capabilities.js";
 import { BPF_INSN_SIZE, BpfCmd, BpfProgFlags, BpfProgType } from "./constants.js";
 import { FD } from "./fd.js";
-import { align8, ATTR_REGION_SIZE, cStringBytes, scratch } from "./native-memory.js";
+import { align8, ATTR_REGION_SIZE, cStringBytes, NativeBuffer, scratch } from "./native-memory.js";
+import { syscallPool } from "./syscall-pool.js";
 import { pageSize } from "./system.js";
 import { lastInstruction, type LogOptions, runWithLog } from "./verifier-log.js";
 
@@ -74,59 +75,109 @@ function recordCount(records: Uint8Array | undefined, recSize: number | undefine
   return records.length / recSize;
 }
 
-/** Loads a program; returns its fd and, when asked for, the verifier log. */
-export function progLoad(p: ProgLoadParams): LoadedProgram {
+/** What one load needs besides the attr: validated counts, the flags, and how errors name the program. */
+interface LoadPlan {
+  readonly funcInfoCnt: number;
+  readonly lineInfoCnt: number;
+  readonly flags: number;
+  readonly what: string;
+  readonly needs: ReturnType<typeof progLoadCapabilities>;
+  /** The attr's pointer targets, in `attrParts` order. */
+  readonly parts: readonly (Uint8Array | undefined)[];
+}
+
+function plan(p: ProgLoadParams): LoadPlan {
   if (p.insns.length === 0 || p.insns.length % BPF_INSN_SIZE !== 0) {
     throw new RangeError(`insns must be a non-empty multiple of ${BPF_INSN_SIZE} bytes, got ${p.insns.length}`);
   }
   if (p.attachProgFd !== undefined && p.attachBtfObjFd !== undefined) {
     throw new TypeError("attachProgFd and attachBtfObjFd share one attr field; give one of them");
   }
-  const funcInfoCnt = recordCount(p.funcInfo, p.funcInfoRecSize, "funcInfo");
-  const lineInfoCnt = recordCount(p.lineInfo, p.lineInfoRecSize, "lineInfo");
   const fdArray = p.fdArray && new Uint8Array(p.fdArray.buffer, p.fdArray.byteOffset, p.fdArray.byteLength);
-  const what = p.name ? `program "${p.name}"` : `${PROG_TYPE_NAMES.get(p.progType) ?? `type ${p.progType}`} program`;
-  const needs = progLoadCapabilities(p.progType);
-  const flags = (p.flags ?? 0) | (p.tokenFd !== undefined ? BpfProgFlags.TOKEN_FD : 0);
+  return {
+    funcInfoCnt: recordCount(p.funcInfo, p.funcInfoRecSize, "funcInfo"),
+    lineInfoCnt: recordCount(p.lineInfo, p.lineInfoRecSize, "lineInfo"),
+    flags: (p.flags ?? 0) | (p.tokenFd !== undefined ? BpfProgFlags.TOKEN_FD : 0),
+    what: p.name ? `program "${p.name}"` : `${PROG_TYPE_NAMES.get(p.progType) ?? `type ${p.progType}`} program`,
+    needs: progLoadCapabilities(p.progType),
+    parts: [p.insns, cStringBytes(p.license), p.funcInfo, p.lineInfo, fdArray],
+  };
+}
 
+/** Writes the PROG_LOAD attr at `view`'s start; `addresses` are where `plan.parts` were copied. */
+function writeAttr(view: DataView, p: ProgLoadParams, plan: LoadPlan, addresses: readonly number[], logLevel: number, logBuf: number, logSize: number): void {
+  const [insns, license, funcInfo, lineInfo, fdArray] = addresses as [number, number, number, number, number];
+  writeFields(view, 0, progLoadAttr, {
+    progType: p.progType,
+    insnCnt: p.insns.length / BPF_INSN_SIZE,
+    insns,
+    license,
+    logLevel,
+    logSize,
+    logBuf,
+    kernVersion: p.kernVersion,
+    progFlags: plan.flags >>> 0,
+    progName: p.name,
+    progIfindex: p.progIfindex,
+    expectedAttachType: p.expectedAttachType,
+    progBtfFd: p.progBtfFd,
+    funcInfoRecSize: plan.funcInfoCnt > 0 ? p.funcInfoRecSize : undefined,
+    funcInfo,
+    funcInfoCnt: plan.funcInfoCnt,
+    lineInfoRecSize: plan.lineInfoCnt > 0 ? p.lineInfoRecSize : undefined,
+    lineInfo,
+    lineInfoCnt: plan.lineInfoCnt,
+    attachBtfId: p.attachBtfId,
+    attachProgFd: p.attachProgFd ?? p.attachBtfObjFd,
+    fdArray,
+    progTokenFd: p.tokenFd,
+  });
+}
+
+/** Loads a program; returns its fd and, when asked for, the verifier log. */
+export function progLoad(p: ProgLoadParams): LoadedProgram {
+  const loadPlan = plan(p);
   // The inputs stay in the scratch data region for the whole command: attempts rewrite only the attr.
-  const addresses = scratch.pack([p.insns, cStringBytes(p.license), p.funcInfo, p.lineInfo, fdArray]);
-  const [insns, license, funcInfo, lineInfo, fdArrayAddress] = addresses as [number, number, number, number, number];
+  const addresses = scratch.pack(loadPlan.parts);
   const outcome = runWithLog(
     (logLevel, logBuf, logSize) => {
-      writeFields(beginAttr(progLoadAttr), 0, progLoadAttr, {
-        progType: p.progType,
-        insnCnt: p.insns.length / BPF_INSN_SIZE,
-        insns,
-        license,
-        logLevel,
-        logSize,
-        logBuf,
-        kernVersion: p.kernVersion,
-        progFlags: flags >>> 0,
-        progName: p.name,
-        progIfindex: p.progIfindex,
-        expectedAttachType: p.expectedAttachType,
-        progBtfFd: p.progBtfFd,
-        funcInfoRecSize: funcInfoCnt > 0 ? p.funcInfoRecSize : undefined,
-        funcInfo,
-        funcInfoCnt,
-        lineInfoRecSize: lineInfoCnt > 0 ? p.lineInfoRecSize : undefined,
-        lineInfo,
-        lineInfoCnt,
-        attachBtfId: p.attachBtfId,
-        attachProgFd: p.attachProgFd ?? p.attachBtfObjFd,
-        fdArray: fdArrayAddress,
-        progTokenFd: p.tokenFd,
-      });
+      writeAttr(beginAttr(progLoadAttr), p, loadPlan, addresses, logLevel, logBuf, logSize);
       return bpfRaw(BpfCmd.PROG_LOAD, progLoadAttr.size);
     },
     () => scratch.view.getUint32(progLoadAttr.fields.logTrueSize.offset, true),
     p,
-    (errno) => errno !== Errno.EPERM || missingCapabilities(needs).length === 0,
+    (errno) => errno !== Errno.EPERM || missingCapabilities(loadPlan.needs).length === 0,
   );
-  if (outcome.result >= 0) return { fd: new FD(outcome.result, what), log: outcome.log };
-  throw loadError(p.name ?? "", what, -outcome.result, outcome.log, outcome.truncated, needs);
+  if (outcome.result >= 0) return { fd: new FD(outcome.result, loadPlan.what), log: outcome.log };
+  throw loadError(p.name ?? "", loadPlan.what, -outcome.result, outcome.log, outcome.truncated, loadPlan.needs);
+}
+
+/**
+ * Makes one log-less load attempt per program, all at once on the syscall pool (syscall-pool.ts), and
+ * returns each program's fd — or `undefined` where the attempt failed: load that one with
+ * {@link progLoad}, which captures the log and throws the typed error. Worth it for two programs or
+ * more on a machine with a CPU to spare; the caller owns every fd returned.
+ */
+export function tryProgLoadMany(params: readonly ProgLoadParams[]): (FD | undefined)[] {
+  const plans = params.map(plan);
+  const buffers: NativeBuffer[] = [];
+  try {
+    const jobs = params.map((p, i) => {
+      const { buffer, addresses } = NativeBuffer.pack([new Uint8Array(progLoadAttr.size), ...plans[i]!.parts]);
+      buffers.push(buffer);
+      const attr = buffer.bytes;
+      writeAttr(new DataView(attr.buffer, attr.byteOffset, progLoadAttr.size), p, plans[i]!, addresses.slice(1), 0, 0, 0);
+      return { nr: BPF_SYSCALL, a1: BpfCmd.PROG_LOAD, a2: addresses[0]!, a3: progLoadAttr.size };
+    });
+    return syscallPool().run(jobs).map((result, i) => (result >= 0 ? new FD(result, plans[i]!.what) : undefined));
+  } finally {
+    for (const buffer of buffers) buffer.close();
+  }
+}
+
+/** Whether {@link tryProgLoadMany} can run anything in parallel here (a CPU beyond this thread's). */
+export function parallelLoadAvailable(): boolean {
+  return syscallPool().capacity > 0;
 }
 
 /** The error for a failed load; see the file header for the order of the cases. */

@@ -54,8 +54,9 @@ int main(void) {
 `;
 
 /**
- * A tracepoint program on sys_enter_getpid that, for process `pid`, writes the ids of the kernel stack
- * and the user stack into `ids[0]` and `ids[1]`.
+ * A tracepoint program on sys_enter_getpid that, for the main thread of process `pid` (its thread id is
+ * the pid), writes the ids of the kernel stack and the user stack into `ids[0]` and `ids[1]`. Other
+ * threads of the process (Node's, Waggle's verification workers) may call getpid too.
  */
 function stackProbe(stacks: StackTraceMap, ids: ArrayMap<bigint>, pid: number): BpfProgram {
   const storeAt = (builder: ProgramBuilder, slot: number, from: Register) =>
@@ -70,6 +71,7 @@ function stackProbe(stacks: StackTraceMap, ids: ArrayMap<bigint>, pid: number): 
   const builder = new ProgramBuilder()
     .mov(R6, R1)
     .call("bpf_get_current_pid_tgid")
+    .lsh(R0, 32)
     .rsh(R0, 32)
     .jne(R0, pid, "out")
     .mov(R1, R6)

@@ -1,0 +1,177 @@
+/**
+ * Running independent bpf() commands on several CPUs at once, for a caller that stays synchronous.
+ *
+ * The verifier works on one program at a time and libbpf loads an object's programs one after another,
+ * so an object's load time grows with its programs' verification times added up. The kernel verifies
+ * programs from different threads in parallel (with CAP_BPF there is no verifier lock), so Waggle hands
+ * independent commands to a small pool of worker threads and runs them on this thread as well.
+ *
+ * Mechanism: a `SharedArrayBuffer` holds a job ring and three counters (submitted, taken, completed).
+ * Each job is a bpf() command whose attr — and everything it points to — lives in native memory owned
+ * by the caller, so the address means the same in every thread. Whoever claims a job (a compare-and-swap
+ * on "taken") makes the call and stores its result (fd or minus errno). The submitting thread claims
+ * jobs too, so a batch finishes even when no worker runs. Workers start the first time a batch is asked
+ * for, and no batch waits for them: one that comes up while a batch runs takes the jobs still waiting.
+ * Idle workers sleep on a futex (`Atomics.wait`) — spinning instead was measured to slow this thread
+ * down more than the faster wake-up gains, on a 2-vCPU VM — and are unref'd, so they never keep the
+ * process alive.
+ *
+ * Each thread that loads Waggle has its own pool (module instances are per thread). A machine with one
+ * CPU gets no workers.
+ */
+
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { syscall } from "./libc.js";
+
+/** Most workers a pool starts: verification rarely has more parallel work than this in one object. */
+const MAX_WORKERS = 4;
+
+/** Jobs one batch can hold (a bigger batch is run in several rounds); a power of two. */
+export const RING_SIZE = 256;
+
+/** Int32 words per job: syscall number, a1 (command), a2 low, a2 high, a3 (size), result. */
+const JOB_WORDS = 6;
+
+/** Counter words at the start of the shared buffer. */
+export const Word = Object.freeze({ SUBMITTED: 0, TAKEN: 1, COMPLETED: 2, READY: 3, FIRST_JOB: 4 });
+
+/** 2^32, to split an address into two 32-bit words. */
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * Whether counter value `a` comes before `b`. The counters are Int32 words that wrap after 2^31 jobs;
+ * comparing their difference keeps the order right across the wrap.
+ */
+function before(a: number, b: number): boolean {
+  return ((b - a) | 0) > 0;
+}
+
+/** The first word of the ring slot of job number `n`. */
+function slot(n: number): number {
+  return Word.FIRST_JOB + (n & (RING_SIZE - 1)) * JOB_WORDS;
+}
+
+/** One independent system call: `syscall(nr, a1, a2, a3)`, where `a2` is an address (the attr). */
+export interface PoolJob {
+  readonly nr: number;
+  readonly a1: number;
+  readonly a2: number;
+  readonly a3: number;
+}
+
+/** The words of the shared ring, and claiming and running jobs from it (what both sides do). */
+export class JobRing {
+  readonly words: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+  }
+
+  static allocate(): JobRing {
+    return new JobRing(new SharedArrayBuffer((Word.FIRST_JOB + RING_SIZE * JOB_WORDS) * 4));
+  }
+
+  /** Claims and runs one job; returns false when none is waiting. */
+  runOne(): boolean {
+    const w = this.words;
+    for (;;) {
+      const taken = Atomics.load(w, Word.TAKEN);
+      if (!before(taken, Atomics.load(w, Word.SUBMITTED))) return false;
+      if (Atomics.compareExchange(w, Word.TAKEN, taken, (taken + 1) | 0) !== taken) continue;
+      const at = slot(taken);
+      const a2 = (w[at + 2]! >>> 0) + w[at + 3]! * TWO_32;
+      w[at + 5] = syscall(w[at]!, w[at + 1]!, a2, w[at + 4]!);
+      Atomics.add(w, Word.COMPLETED, 1);
+      Atomics.notify(w, Word.COMPLETED);
+      return true;
+    }
+  }
+}
+
+/** The pool of this thread; see the file header. */
+class SyscallPool {
+  readonly #ring = JobRing.allocate();
+  #started = false;
+
+  /** Workers this machine warrants: one per CPU beyond this thread's, up to MAX_WORKERS. */
+  get capacity(): number {
+    return Math.min(MAX_WORKERS, availableParallelism() - 1);
+  }
+
+  /** Workers that are running their loop now. */
+  get ready(): number {
+    return Atomics.load(this.#ring.words, Word.READY);
+  }
+
+  /**
+   * Starts the workers (once) without waiting for them to come up: creating one costs this thread a
+   * few milliseconds, and it joins in about 0.1 s — within the first batch, when verification is slow.
+   */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (let i = 0; i < this.capacity; i++) {
+      const worker = new Worker(new URL("./syscall-worker.js", import.meta.url), {
+        workerData: { buffer: this.#ring.words.buffer },
+      });
+      worker.unref();
+      // A worker that cannot start only means fewer hands: this thread runs every job it leaves.
+      worker.on("error", () => {});
+    }
+  }
+
+  /**
+   * Runs the jobs — on this thread and on whichever workers are up — and returns each result (the
+   * syscall's return value, or minus errno) in the jobs' order. Blocks until all have finished.
+   */
+  run(jobs: readonly PoolJob[]): number[] {
+    this.start();
+    const results: number[] = [];
+    for (let first = 0; first < jobs.length; first += RING_SIZE) {
+      results.push(...this.#round(jobs.slice(first, first + RING_SIZE)));
+    }
+    return results;
+  }
+
+  #round(jobs: readonly PoolJob[]): number[] {
+    const ring = this.#ring;
+    const w = ring.words;
+    const base = Atomics.load(w, Word.SUBMITTED);
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const at = slot(base + i);
+      w[at] = job.nr;
+      w[at + 1] = job.a1;
+      w[at + 2] = job.a2 % TWO_32 | 0;
+      w[at + 3] = Math.floor(job.a2 / TWO_32);
+      w[at + 4] = job.a3;
+    }
+    const end = (base + jobs.length) | 0;
+    Atomics.store(w, Word.SUBMITTED, end);
+    Atomics.notify(w, Word.SUBMITTED);
+    while (ring.runOne());
+    this.#waitFor(end);
+    const results: number[] = [];
+    for (let i = 0; i < jobs.length; i++) results.push(w[slot(base + i) + 5]!);
+    return results;
+  }
+
+  /**
+   * Waits until `target` jobs have completed. A claimed job always completes: claiming and running it
+   * is straight-line code around one syscall, which returns.
+   */
+  #waitFor(target: number): void {
+    const w = this.#ring.words;
+    for (let completed = Atomics.load(w, Word.COMPLETED); before(completed, target); completed = Atomics.load(w, Word.COMPLETED)) {
+      Atomics.wait(w, Word.COMPLETED, completed);
+    }
+  }
+}
+
+let pool: SyscallPool | undefined;
+
+/** This thread's pool, created on first use. */
+export function syscallPool(): SyscallPool {
+  return (pool ??= new SyscallPool());
+}

@@ -1,0 +1,128 @@
+/** Programs of one object are verified concurrently: the syscall pool, and load() on top of it. */
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { arch } from "node:os";
+import { describe } from "node:test";
+import { ArrayMap, load } from "../../src/index.js";
+import { NativeBuffer } from "../../src/sys/index.js";
+import { RING_SIZE, syscallPool } from "../../src/sys/syscall-pool.js";
+import { openFdCount } from "../helpers/fds.js";
+import { fixturePath, repoRoot } from "../helpers/fixtures.js";
+import { kernelTest } from "../helpers/kernel.js";
+
+/** Syscall numbers the pool tests use, which reveal the thread that ran them or keep it busy. */
+const SYSCALLS: Record<string, { gettid: number; nanosleep: number }> = {
+  x64: { gettid: 186, nanosleep: 35 },
+  arm64: { gettid: 178, nanosleep: 101 },
+};
+
+/** Resolves once the pool's workers have started (the first batch starts them). */
+async function workersUp(): Promise<void> {
+  const pool = syscallPool();
+  pool.start();
+  const deadline = Date.now() + 30_000;
+  while (pool.ready < pool.capacity) {
+    assert.ok(Date.now() < deadline, `${pool.ready} of ${pool.capacity} workers up after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A program's identity as the kernel sees it: its tag (a hash of the instructions with map references
+ * blanked) and the size of its translated code (whose map ids differ from load to load).
+ */
+function fingerprint(path: string, options: { parallel: boolean }): Map<string, string> {
+  using coll = load(path, options);
+  return new Map(
+    [...coll.programs].map(([name, program]) => {
+      const info = program.info({ xlatedInsns: true });
+      return [name, `${info.tag} ${info.xlatedInsns!.length}`];
+    }),
+  );
+}
+
+describe("syscall pool", () => {
+  const numbers = SYSCALLS[arch()];
+
+  kernelTest("runs a batch larger than its ring, every result in its job's place", async (t) => {
+    if (!numbers) return t.skip(`no syscall numbers for ${arch()}`);
+    await workersUp();
+    const jobs = Array.from({ length: RING_SIZE * 2 + 7 }, () => ({ nr: numbers.gettid, a1: 0, a2: 0, a3: 0 }));
+    const tids = new Set(readdirSync("/proc/self/task").map(Number));
+    const results = syscallPool().run(jobs);
+    assert.equal(results.length, jobs.length);
+    for (const tid of results) assert.ok(tids.has(tid), `result ${tid} is a thread of this process`);
+  });
+
+  kernelTest("a worker takes jobs while this thread is busy with one", async (t) => {
+    if (!numbers) return t.skip(`no syscall numbers for ${arch()}`);
+    if (syscallPool().capacity < 1) return t.skip("one CPU: no workers");
+    await workersUp();
+    // struct timespec { 0 s, 100 ms }: this thread claims the sleep (job 0) and cannot take the rest.
+    using timespec = NativeBuffer.allocate(16, true);
+    new DataView(timespec.bytes.buffer, timespec.bytes.byteOffset).setBigInt64(8, 100_000_000n, true);
+    const gettids = Array.from({ length: 8 }, () => ({ nr: numbers.gettid, a1: 0, a2: 0, a3: 0 }));
+    const results = syscallPool().run([{ nr: numbers.nanosleep, a1: timespec.address, a2: 0, a3: 0 }, ...gettids]);
+    assert.equal(results[0], 0, "nanosleep succeeded");
+    assert.ok(
+      results.slice(1).some((tid) => tid !== process.pid),
+      `some job ran on a worker thread (tids ${results.slice(1).join(", ")}, main ${process.pid})`,
+    );
+  });
+
+  kernelTest("a process whose workers are running exits on its own", () => {
+    const script = `import(${JSON.stringify(`${repoRoot}/dist/src/index.js`)}).then(async ({ load }) => {
+      load(${JSON.stringify(fixturePath("bench_multi"))}).close();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      load(${JSON.stringify(fixturePath("bench_multi"))}).close();
+      console.log("done");
+    });`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(child.error, undefined, "exited before the 30 s timeout");
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), "done");
+  });
+});
+
+describe("load() verifies programs in parallel", () => {
+  kernelTest("parallel and one-by-one loads give the kernel the same programs", async () => {
+    await workersUp();
+    for (const name of ["bench_multi", "bench_heavy", "bpf2bpf"]) {
+      assert.deepEqual(fingerprint(fixturePath(name), { parallel: true }), fingerprint(fixturePath(name), { parallel: false }), name);
+    }
+  });
+
+  kernelTest("the verification-bound benchmark object's programs compute what its header says", async () => {
+    await workersUp();
+    using coll = load(fixturePath("bench_heavy"));
+    assert.deepEqual([...coll.programs.keys()].sort(), ["heavy_a", "heavy_b", "heavy_c", "heavy_d"]);
+    const packet = new Uint8Array(64);
+    assert.equal(coll.program("heavy_a").run(packet).retval, 2, "salt 1: XDP_PASS");
+    assert.equal(coll.program("heavy_b").run(packet).retval, 1, "salt 2: XDP_DROP");
+    // Key 1 is read when i = 3, 19, … 291: 19 additions of 0xff * i, each odd, turn the even start odd.
+    coll.map("weights", ArrayMap<bigint>).set(1, 0xffn);
+    assert.equal(coll.program("heavy_b").run(packet).retval, 2);
+  });
+
+  kernelTest("a rejected program still names its C source line, and nothing leaks", async () => {
+    await workersUp();
+    const before = openFdCount();
+    for (let i = 0; i < 20; i++) {
+      assert.throws(() => load(fixturePath("verifier_fail")), (e: any) => e.name === "VerifierError" && e.program === "bad_deref" && e.source?.line === 27);
+    }
+    assert.equal(openFdCount(), before);
+  });
+
+  kernelTest("200 parallel loads and closes leave /proc/self/fd where it started", async () => {
+    await workersUp();
+    load(fixturePath("bench_multi")).close();
+    const before = openFdCount();
+    for (let i = 0; i < 200; i++) {
+      using coll = load(fixturePath("bench_multi"));
+      assert.equal(coll.programs.size, 5);
+    }
+    assert.equal(openFdCount(), before);
+  });
+});
