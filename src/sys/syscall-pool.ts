@@ -13,8 +13,8 @@
  * jobs too, so a batch finishes even when no worker runs. Workers start the first time a batch is asked
  * for, and no batch waits for them: one that comes up while a batch runs takes the jobs still waiting.
  * Idle workers sleep on a futex (`Atomics.wait`) — spinning instead was measured to slow this thread
- * down more than the faster wake-up gains, on a 2-vCPU VM — and are unref'd, so they never keep the
- * process alive.
+ * down more than the faster wake-up gains, on a 2-vCPU VM — and are unref'd once up, so they never keep
+ * the process alive.
  *
  * Each thread that loads Waggle has its own pool (module instances are per thread). A machine with one
  * CPU gets no workers.
@@ -115,7 +115,9 @@ class SyscallPool {
       const worker = new Worker(new URL("./syscall-worker.js", import.meta.url), {
         workerData: { buffer: this.#ring.words.buffer },
       });
-      worker.unref();
+      // Held until it is up: terminating a worker inside koffi's initialisation (as a process that
+      // exits meanwhile would) aborts the whole process.
+      worker.once("message", () => worker.unref());
       // A worker that cannot start only means fewer hands: this thread runs every job it leaves.
       worker.on("error", () => {});
     }

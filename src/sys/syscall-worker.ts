@@ -3,12 +3,13 @@
  * the process exits, sleeping on the "submitted" counter while there are none.
  */
 
-import { workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { JobRing, Word } from "./syscall-pool.js";
 
 const ring = new JobRing((workerData as { buffer: SharedArrayBuffer }).buffer);
 const words = ring.words;
 Atomics.add(words, Word.READY, 1);
+parentPort?.postMessage("up");
 for (;;) {
   const submitted = Atomics.load(words, Word.SUBMITTED);
   while (ring.runOne());
