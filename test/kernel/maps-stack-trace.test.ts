@@ -104,7 +104,7 @@ describe("StackTraceMap", () => {
 
   kernelTest("stacks a program captures are read back as instruction pointers, by id, and can be freed", (t) => {
     if (typeof BpfProgram.prototype.attach !== "function") return t.todo("BpfProgram.attach() is not implemented yet");
-    using stacks = createMap(StackTraceMap, { type: "stack_trace", keySize: 4, valueSize: DEPTH * 8, maxEntries: 64, name: "stacks" });
+    using stacks = createMap(StackTraceMap, { type: "stack_trace", keySize: 4, valueSize: DEPTH * 8, maxEntries: 16384, name: "stacks" });
     using ids = createMap(ArrayMap<bigint>, { type: "array", keySize: 4, valueSize: 8, maxEntries: 2 }, { value: "s64" });
     ids.setMany([-1n, -1n]);
     using probe = stackProbe(stacks, ids, process.pid);
@@ -153,7 +153,7 @@ describe("StackTraceMap", () => {
     const [ready] = (await once(child.stdout!, "data")) as [Buffer];
     assert.equal(ready.toString(), "ready\n");
 
-    using stacks = createMap(StackTraceMap, { type: "stack_trace", keySize: 4, valueSize: DEPTH * 8, maxEntries: 64, name: "stacks" });
+    using stacks = createMap(StackTraceMap, { type: "stack_trace", keySize: 4, valueSize: DEPTH * 8, maxEntries: 16384, name: "stacks" });
     using ids = createMap(ArrayMap<bigint>, { type: "array", keySize: 4, valueSize: 8, maxEntries: 2 }, { value: "s64" });
     ids.setMany([-1n, -1n]);
     using probe = stackProbe(stacks, ids, child.pid!);
