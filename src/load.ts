@@ -5,8 +5,9 @@
  * kernel rejects it and nothing needs it); create maps — inner-map templates first, global data filled
  * in and `.rodata` frozen so the verifier sees its values as constants; link and load the selected
  * programs, turning a verifier rejection into a `VerifierError` that names the C source line; fill
- * prog arrays and map-in-maps from their static initialisers. Anything created before a failure is
- * closed before the error propagates, so a failed load leaks no fd.
+ * prog arrays and map-in-maps from their static initialisers. Unlike libbpf, maps are created and
+ * programs verified several at a time, on worker threads (src/sys/create-batch.ts). Anything created
+ * before a failure is closed before the error propagates, so a failed load leaks no fd.
  */
 
 import { readFileSync } from "node:fs";
@@ -19,13 +20,13 @@ import { kernelBtf, kernelModuleBtfs } from "./kernel/kernel-btf.js";
 import { ExternResolver, kconfigData, type KconfigValue } from "./load-externs.js";
 import { CoreRelocator, type CoreTargets } from "./object/core/index.js";
 import type { BpfMap } from "./maps/bpf-map.js";
-import { createMapFromSpec, kernelObjectName } from "./maps/create-map.js";
+import { createMapsFromSpecs, kernelObjectName } from "./maps/create-map.js";
 import type { MapOfMaps, ProgramArray } from "./maps/fd-maps.js";
 import { ArenaMap } from "./maps/special-maps.js";
 import { ObjectSpec, ProgramSpec } from "./object/index.js";
 import { FUNC_INFO_SIZE, LINE_INFO_SIZE, type LinkedProgram, linkProgram, sourceLineAt } from "./object/link-program.js";
 import { BpfProgram } from "./programs/bpf-program.js";
-import { btfLoad, parallelLoadAvailable, progLoad, type ProgLoadParams, tryProgLoadMany, type FD } from "./sys/index.js";
+import { btfLoad, CreateBatch, expectCreateBatch, parallelCreateAvailable, progLoad, submitProgLoad, type ProgLoadParams, type FD } from "./sys/index.js";
 import { ATTACH_TYPES, PROGRAM_TYPES, ProgramFlags } from "./uapi.js";
 
 /** Receives Waggle's diagnostics. */
@@ -40,11 +41,11 @@ export interface LoadOptions {
    */
   programs?: readonly string[] | ((spec: ProgramSpec) => boolean);
   /**
-   * Verify the programs concurrently, on this thread and on worker threads (default true). The kernel
-   * verifies programs from different threads in parallel, so an object's programs load in about the
-   * time of the slowest few instead of all of them added up. Workers start in the background on the
-   * first load that could use them (none on a one-CPU machine); until they are up, and when a log is
-   * asked for, programs load one by one.
+   * Create the maps and verify the programs concurrently, on this thread and on worker threads (default
+   * true). The kernel does this work from different threads in parallel, so an object loads in about
+   * the time of its slowest few maps and programs instead of all of them added up. Workers start in the
+   * background on the first load that could use them (none on a one-CPU machine); until they are up,
+   * and for programs when a log is asked for, everything is done one at a time.
    */
   parallel?: boolean;
   /** Verifier log level for every program: 0 (a log only on failure), 1, or 2 (verbose). */
@@ -87,6 +88,7 @@ const defaultLogger: Logger = (level, message) => (level === "warn" ? process.em
  * const { retval } = coll.program("xdp_filter").run(packet);
  */
 export function load(source: string | Uint8Array | ObjectSpec, options: LoadOptions = {}): Collection {
+  if (options.parallel !== false) expectCreateBatch(); // workers wake while the object is parsed
   const spec = toSpec(source, options);
   const log = options.log ?? defaultLogger;
   if (spec.littleEndian !== (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)) {
@@ -101,9 +103,20 @@ export function load(source: string | Uint8Array | ObjectSpec, options: LoadOpti
     const core = needsCore(spec, selected) ? new CoreRelocator(spec.btf!, coreTargets(options), selected) : undefined;
     const externs = new ExternResolver(spec);
     owned.push(externs);
-    const prepared = selected.map((program) => prepareProgram({ spec, maps, btfFd, options, core, externs }, program));
-    const fds = loadsInParallel(prepared, options) ? tryProgLoadMany(prepared.map((p) => p.params)) : [];
-    for (const fd of fds) if (fd) owned.push(fd);
+    // In parallel, each program goes to the kernel as soon as it is linked, while the next is linked.
+    const batch = loadsInParallel(selected, options) ? new CreateBatch() : undefined;
+    const prepared: PreparedProgram[] = [];
+    let fds: (FD | undefined)[] = [];
+    try {
+      for (const program of selected) {
+        const ready = prepareProgram({ spec, maps, btfFd, options, core, externs }, program);
+        prepared.push(ready);
+        if (batch) submitProgLoad(batch, ready.params);
+      }
+    } finally {
+      fds = batch?.finish() ?? [];
+      for (const fd of fds) if (fd) owned.push(fd);
+    }
     for (const [i, program] of prepared.entries()) {
       const loaded = loadPrepared(program, fds[i]);
       owned.push(loaded);
@@ -177,12 +190,13 @@ function needsBtf(btf: Btf, program: ProgramSpec): boolean {
 function createMaps(spec: ObjectSpec, btfFd: FD | undefined, options: LoadOptions, log: Logger, owned: { close(): void }[]): Map<string, BpfMap<any, any>> {
   const maps = new Map<string, BpfMap<any, any>>();
   const reused = new Set<string>();
-  for (const mapSpec of spec.maps.values()) {
-    const created = createMapFromSpec(mapSpec, { btfFd, btf: spec.btf, pinRoot: options.pinRoot });
-    const map = created.map;
-    owned.push(map);
+  const specs = [...spec.maps.values()];
+  const created = createMapsFromSpecs(specs, { btfFd, btf: spec.btf, pinRoot: options.pinRoot, parallel: options.parallel !== false });
+  for (const { map } of created) owned.push(map);
+  for (const [i, mapSpec] of specs.entries()) {
+    const { map, reused: wasPinned } = created[i]!;
     maps.set(mapSpec.name, map);
-    if (created.reused) {
+    if (wasPinned) {
       reused.add(mapSpec.name);
       continue;
     }
@@ -272,8 +286,8 @@ function prepareProgram({ spec, maps, btfFd, options, core, externs }: LoadConte
  * Whether to verify the programs concurrently (see src/sys/syscall-pool.ts): two or more of them, no
  * log asked for (a log is per load and may need retries), and a spare CPU.
  */
-function loadsInParallel(prepared: readonly PreparedProgram[], options: LoadOptions): boolean {
-  return prepared.length > 1 && options.parallel !== false && !options.logLevel && parallelLoadAvailable();
+function loadsInParallel(programs: readonly ProgramSpec[], options: LoadOptions): boolean {
+  return programs.length > 1 && options.parallel !== false && !options.logLevel && parallelCreateAvailable();
 }
 
 /**

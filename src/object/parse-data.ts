@@ -61,6 +61,10 @@ export function parseGlobalData(ctx: ParseContext): { maps: MapSpec[]; variables
     const kind = dataSectionKind(section.name);
     if (kind === undefined || section.size === 0) continue;
     if (kind !== "bss" && section.type === SHT_NOBITS) objectError(ctx, "initialised data section has no contents", section);
+    // A section of another type (SHT_NULL, say) has no bytes in the file to start the map with.
+    if (section.type !== SHT_NOBITS && section.data.length !== section.size) {
+      objectError(ctx, `data section of type ${section.type} holds ${section.data.length} of its ${section.size} bytes`, section);
+    }
     if (section.size > MAX_VALUE_SIZE) objectError(ctx, `global data of ${section.size} bytes is larger than a map value can be`, section);
     const datasec = datasecOf(ctx, section.name);
     const map = new MapSpec({

@@ -42,6 +42,7 @@ export {
   type MapCreateParams,
   type MapLookupBatchParams,
   mapCreate,
+  submitMapCreate,
   mapDeleteBatch,
   mapDeleteElem,
   mapFreeze,
@@ -58,6 +59,7 @@ export {
   type BatchInPlace,
 } from "./map-commands.js";
 export { scratch } from "./native-memory.js";
+export { CreateBatch, expectCreateBatch, parallelCreateAvailable } from "./create-batch.js";
 export { bpfError, Errno } from "./bpf-call.js";
 export {
   type LoadedProgram,
@@ -66,8 +68,7 @@ export {
   type TestRunResult,
   progBindMap,
   progLoad,
-  parallelLoadAvailable,
-  tryProgLoadMany,
+  submitProgLoad,
   progTestRun,
 } from "./prog-commands.js";
 export { type BtfLoadOptions, type LoadedBtf, btfLoad } from "./btf-commands.js";

@@ -17,6 +17,7 @@ import { mapBatchAttr, mapCreateAttr, mapElemAttr } from "./attrs.js";
 import { beginAttr, bpfCall, bpfCallFd, bpfError, bpfRaw, Errno } from "./bpf-call.js";
 import { mapCreateCapabilities } from "./capabilities.js";
 import { BpfCmd, BpfMapFlags, BpfMapType } from "./constants.js";
+import type { CreateBatch } from "./create-batch.js";
 import type { FD } from "./fd.js";
 import { align8, ATTR_REGION_SIZE, scratch } from "./native-memory.js";
 
@@ -55,12 +56,29 @@ const MAP_TYPE_NAMES: ReadonlyMap<number, string> = new Map(
 
 /** Creates a map; returns its fd. */
 export function mapCreate(p: MapCreateParams): FD {
+  writeMapCreateAttr(beginAttr(mapCreateAttr), p);
+  return bpfCallFd(BpfCmd.MAP_CREATE, mapCreateAttr, mapWhat(p), mapCreateCapabilities(p.mapType));
+}
+
+/**
+ * Submits an attempt to create a map to a batch (create-batch.ts). Where it fails, create the map with
+ * {@link mapCreate} for the typed error.
+ */
+export function submitMapCreate(batch: CreateBatch, p: MapCreateParams): void {
+  batch.add(BpfCmd.MAP_CREATE, mapCreateAttr.size, [], mapWhat(p), (attr) => writeMapCreateAttr(attr, p));
+}
+
+/** How errors and fds name the map `p` creates. */
+function mapWhat(p: MapCreateParams): string {
+  return p.name ? `map "${p.name}"` : `${MAP_TYPE_NAMES.get(p.mapType) ?? `type ${p.mapType}`} map`;
+}
+
+function writeMapCreateAttr(attr: DataView, p: MapCreateParams): void {
   let flags = p.flags ?? 0;
   if (p.numaNode !== undefined) flags |= BpfMapFlags.NUMA_NODE;
   if (p.valueTypeBtfObjFd !== undefined) flags |= BpfMapFlags.VTYPE_BTF_OBJ_FD;
   if (p.mapTokenFd !== undefined) flags |= BpfMapFlags.TOKEN_FD;
-  const what = p.name ? `map "${p.name}"` : `${MAP_TYPE_NAMES.get(p.mapType) ?? `type ${p.mapType}`} map`;
-  writeFields(beginAttr(mapCreateAttr), 0, mapCreateAttr, {
+  writeFields(attr, 0, mapCreateAttr, {
     mapType: p.mapType,
     keySize: p.keySize,
     valueSize: p.valueSize,
@@ -78,7 +96,6 @@ export function mapCreate(p: MapCreateParams): FD {
     valueTypeBtfObjFd: p.valueTypeBtfObjFd,
     mapTokenFd: p.mapTokenFd,
   });
-  return bpfCallFd(BpfCmd.MAP_CREATE, mapCreateAttr, what, mapCreateCapabilities(p.mapType));
 }
 
 /** Makes a map read-only for user space (programs may still write it). */

@@ -11,12 +11,12 @@
 import { PermissionError, SyscallError, VerifierError } from "../errors.js";
 import { writeFields } from "./attr-layout.js";
 import { progBindMapAttr, progLoadAttr, testRunAttr } from "./attrs.js";
-import { beginAttr, BPF_SYSCALL, bpfCall, bpfError, bpfRaw, Errno, policyDenial } from "./bpf-call.js";
+import { beginAttr, bpfCall, bpfError, bpfRaw, Errno, policyDenial } from "./bpf-call.js";
 import { missingCapabilities, progLoadCapabilities } from "./capabilities.js";
 import { BPF_INSN_SIZE, BpfCmd, BpfProgFlags, BpfProgType } from "./constants.js";
 import { FD } from "./fd.js";
-import { align8, ATTR_REGION_SIZE, cStringBytes, NativeBuffer, scratch } from "./native-memory.js";
-import { syscallPool } from "./syscall-pool.js";
+import { align8, ATTR_REGION_SIZE, cStringBytes, scratch } from "./native-memory.js";
+import type { CreateBatch } from "./create-batch.js";
 import { pageSize } from "./system.js";
 import { lastInstruction, type LogOptions, runWithLog } from "./verifier-log.js";
 
@@ -153,31 +153,15 @@ export function progLoad(p: ProgLoadParams): LoadedProgram {
 }
 
 /**
- * Makes one log-less load attempt per program, all at once on the syscall pool (syscall-pool.ts), and
- * returns each program's fd — or `undefined` where the attempt failed: load that one with
- * {@link progLoad}, which captures the log and throws the typed error. Worth it for two programs or
- * more on a machine with a CPU to spare; the caller owns every fd returned.
+ * Submits a log-less attempt to load `p` to a batch (create-batch.ts), after validating it as
+ * {@link progLoad} would. Where the attempt fails, load the program with `progLoad` for the log and
+ * the typed error.
  */
-export function tryProgLoadMany(params: readonly ProgLoadParams[]): (FD | undefined)[] {
-  const plans = params.map(plan);
-  const buffers: NativeBuffer[] = [];
-  try {
-    const jobs = params.map((p, i) => {
-      const { buffer, addresses } = NativeBuffer.pack([new Uint8Array(progLoadAttr.size), ...plans[i]!.parts]);
-      buffers.push(buffer);
-      const attr = buffer.bytes;
-      writeAttr(new DataView(attr.buffer, attr.byteOffset, progLoadAttr.size), p, plans[i]!, addresses.slice(1), 0, 0, 0);
-      return { nr: BPF_SYSCALL, a1: BpfCmd.PROG_LOAD, a2: addresses[0]!, a3: progLoadAttr.size };
-    });
-    return syscallPool().run(jobs).map((result, i) => (result >= 0 ? new FD(result, plans[i]!.what) : undefined));
-  } finally {
-    for (const buffer of buffers) buffer.close();
-  }
-}
-
-/** Whether {@link tryProgLoadMany} can run anything in parallel here (a CPU beyond this thread's). */
-export function parallelLoadAvailable(): boolean {
-  return syscallPool().capacity > 0;
+export function submitProgLoad(batch: CreateBatch, p: ProgLoadParams): void {
+  const loadPlan = plan(p);
+  batch.add(BpfCmd.PROG_LOAD, progLoadAttr.size, loadPlan.parts, loadPlan.what, (attr, addresses) =>
+    writeAttr(attr, p, loadPlan, addresses, 0, 0, 0),
+  );
 }
 
 /** The error for a failed load; see the file header for the order of the cases. */

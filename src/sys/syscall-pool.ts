@@ -1,10 +1,11 @@
 /**
  * Running independent bpf() commands on several CPUs at once, for a caller that stays synchronous.
  *
- * The verifier works on one program at a time and libbpf loads an object's programs one after another,
- * so an object's load time grows with its programs' verification times added up. The kernel verifies
- * programs from different threads in parallel (with CAP_BPF there is no verifier lock), so Waggle hands
- * independent commands to a small pool of worker threads and runs them on this thread as well.
+ * The verifier works on one program at a time and libbpf creates an object's maps and loads its
+ * programs one after another, so an object's load time grows with all of the kernel's work added up.
+ * The kernel does that work from different threads in parallel (with CAP_BPF there is no verifier
+ * lock), so Waggle hands independent commands to a small pool of worker threads and runs them on this
+ * thread as well.
  *
  * Mechanism: a `SharedArrayBuffer` holds a job ring and three counters (submitted, taken, completed).
  * Each job is a bpf() command whose attr — and everything it points to — lives in native memory owned
@@ -12,9 +13,10 @@
  * on "taken") makes the call and stores its result (fd or minus errno). The submitting thread claims
  * jobs too, so a batch finishes even when no worker runs. Workers start the first time a batch is asked
  * for, and no batch waits for them: one that comes up while a batch runs takes the jobs still waiting.
- * Idle workers sleep on a futex (`Atomics.wait`) — spinning instead was measured to slow this thread
- * down more than the faster wake-up gains, on a 2-vCPU VM — and are unref'd once up, so they never keep
- * the process alive.
+ * Idle workers sleep on a futex (`Atomics.wait`), but waking one costs 0.1–0.2 ms on a VM — more than
+ * most jobs take — so a thread that ran a job, or was woken ahead of a batch (`wake()`), looks for more
+ * for SPIN_MS before it sleeps; the submitting thread does the same while it waits for the last jobs.
+ * Workers are unref'd once up, so they never keep the process alive.
  *
  * Each thread that loads Waggle has its own pool (module instances are per thread). A machine with one
  * CPU gets no workers.
@@ -26,6 +28,9 @@ import { syscall } from "./libc.js";
 
 /** Most workers a pool starts: verification rarely has more parallel work than this in one object. */
 const MAX_WORKERS = 4;
+
+/** How long a thread that ran a job (or was woken) looks for more before it sleeps; see syscall-worker.ts. */
+export const SPIN_MS = 1;
 
 /** Jobs one batch can hold (a bigger batch is run in several rounds); a power of two. */
 export const RING_SIZE = 256;
@@ -93,6 +98,7 @@ export class JobRing {
 class SyscallPool {
   readonly #ring = JobRing.allocate();
   #started = false;
+  #open = false;
 
   /** Workers this machine warrants: one per CPU beyond this thread's, up to MAX_WORKERS. */
   get capacity(): number {
@@ -124,50 +130,95 @@ class SyscallPool {
   }
 
   /**
+   * Wakes the workers ahead of a batch that is about to come (they look for jobs for SPIN_MS), so that
+   * their wake-up overlaps the caller's work rather than delaying the batch. Does nothing before the
+   * workers were started.
+   */
+  wake(): void {
+    if (this.#started) Atomics.notify(this.#ring.words, Word.SUBMITTED);
+  }
+
+  /**
    * Runs the jobs — on this thread and on whichever workers are up — and returns each result (the
    * syscall's return value, or minus errno) in the jobs' order. Blocks until all have finished.
    */
   run(jobs: readonly PoolJob[]): number[] {
-    this.start();
-    const results: number[] = [];
-    for (let first = 0; first < jobs.length; first += RING_SIZE) {
-      results.push(...this.#round(jobs.slice(first, first + RING_SIZE)));
-    }
-    return results;
-  }
-
-  #round(jobs: readonly PoolJob[]): number[] {
-    const ring = this.#ring;
-    const w = ring.words;
-    const base = Atomics.load(w, Word.SUBMITTED);
-    for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i]!;
-      const at = slot(base + i);
-      w[at] = job.nr;
-      w[at + 1] = job.a1;
-      w[at + 2] = job.a2 % TWO_32 | 0;
-      w[at + 3] = Math.floor(job.a2 / TWO_32);
-      w[at + 4] = job.a3;
-    }
-    const end = (base + jobs.length) | 0;
-    Atomics.store(w, Word.SUBMITTED, end);
-    Atomics.notify(w, Word.SUBMITTED);
-    while (ring.runOne());
-    this.#waitFor(end);
-    const results: number[] = [];
-    for (let i = 0; i < jobs.length; i++) results.push(w[slot(base + i) + 5]!);
-    return results;
+    const batch = this.batch();
+    for (const job of jobs) batch.add(job);
+    return batch.finish();
   }
 
   /**
-   * Waits until `target` jobs have completed. A claimed job always completes: claiming and running it
-   * is straight-line code around one syscall, which returns.
+   * Opens a batch: jobs handed to the workers one at a time, as the caller produces them, so the
+   * caller's own work on the next job overlaps the kernel's on earlier ones. One batch is open at a
+   * time; close it with `finish()`, which must run even when the caller fails (its jobs point into
+   * the caller's memory).
    */
-  #waitFor(target: number): void {
+  batch(): PoolBatch {
+    if (this.#open) throw new Error("a syscall pool batch is already open on this thread");
+    this.start();
+    this.#open = true;
+    return new PoolBatch(this.#ring, () => (this.#open = false));
+  }
+}
+
+/** Jobs submitted to the pool as they come; see {@link SyscallPool.batch}. */
+class PoolBatch {
+  readonly #ring: JobRing;
+  readonly #close: () => void;
+  /** The number of this batch's first job. */
+  readonly #base: number;
+  #submitted = 0;
+  readonly #results: number[] = [];
+
+  constructor(ring: JobRing, close: () => void) {
+    this.#ring = ring;
+    this.#close = close;
+    this.#base = Atomics.load(ring.words, Word.SUBMITTED);
+  }
+
+  /** Submits a job; a worker that is idle wakes up and takes it. */
+  add(job: PoolJob): void {
+    // A full ring: collect what is there before reusing its slots.
+    if (this.#submitted - this.#results.length === RING_SIZE) this.#collect();
     const w = this.#ring.words;
-    for (let completed = Atomics.load(w, Word.COMPLETED); before(completed, target); completed = Atomics.load(w, Word.COMPLETED)) {
-      Atomics.wait(w, Word.COMPLETED, completed);
+    const at = slot(this.#base + this.#submitted);
+    w[at] = job.nr;
+    w[at + 1] = job.a1;
+    w[at + 2] = job.a2 % TWO_32 | 0;
+    w[at + 3] = Math.floor(job.a2 / TWO_32);
+    w[at + 4] = job.a3;
+    this.#submitted++;
+    Atomics.store(w, Word.SUBMITTED, (this.#base + this.#submitted) | 0);
+    Atomics.notify(w, Word.SUBMITTED, 1);
+  }
+
+  /** Runs the jobs no worker has taken, waits for the rest, and returns every result in order. */
+  finish(): number[] {
+    try {
+      this.#collect();
+      return this.#results;
+    } finally {
+      this.#close();
     }
+  }
+
+  /**
+   * Takes part until every submitted job has completed, then copies their results out. While this
+   * batch is open its jobs are the only ones, so the completed counter counts them.
+   */
+  #collect(): void {
+    const ring = this.#ring;
+    const w = ring.words;
+    while (ring.runOne());
+    const end = (this.#base + this.#submitted) | 0;
+    // The last jobs are short, usually: look for their completion a while before sleeping, since being
+    // woken costs more than they take.
+    const spinUntil = performance.now() + SPIN_MS;
+    for (let completed = Atomics.load(w, Word.COMPLETED); before(completed, end); completed = Atomics.load(w, Word.COMPLETED)) {
+      if (performance.now() > spinUntil) Atomics.wait(w, Word.COMPLETED, completed);
+    }
+    for (let i = this.#results.length; i < this.#submitted; i++) this.#results.push(w[slot(this.#base + i) + 5]!);
   }
 }
 

@@ -5,10 +5,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { arch } from "node:os";
 import { describe } from "node:test";
-import { ArrayMap, load } from "../../src/index.js";
+import { ArrayMap, load, ObjectSpec } from "../../src/index.js";
 import { RING_SIZE, syscallPool } from "../../src/sys/syscall-pool.js";
 import { openFdCount } from "../helpers/fds.js";
-import { fixturePath, repoRoot } from "../helpers/fixtures.js";
+import { fixtureBytes, fixturePath, repoRoot } from "../helpers/fixtures.js";
 import { kernelTest } from "../helpers/kernel.js";
 
 /**
@@ -32,17 +32,21 @@ async function workersUp(): Promise<void> {
 }
 
 /**
- * A program's identity as the kernel sees it: its tag (a hash of the instructions with map references
- * blanked) and the size of its translated code (whose map ids differ from load to load).
+ * An object's programs and maps as the kernel sees them: each program's tag (a hash of the instructions
+ * with map references blanked) and translated size (whose map ids differ from load to load), and each
+ * map's definition, BTF key/value types and frozen state.
  */
 function fingerprint(path: string, options: { parallel: boolean }): Map<string, string> {
   using coll = load(path, options);
-  return new Map(
-    [...coll.programs].map(([name, program]) => {
-      const info = program.info({ xlatedInsns: true });
-      return [name, `${info.tag} ${info.xlatedInsns!.length}`];
-    }),
-  );
+  const programs = [...coll.programs].map(([name, program]): [string, string] => {
+    const info = program.info({ xlatedInsns: true });
+    return [name, `${info.tag} ${info.xlatedInsns!.length}`];
+  });
+  const maps = [...coll.maps].map(([name, map]): [string, string] => {
+    const { type, keySize, valueSize, maxEntries, mapFlags, name: kernelName, btfId, btfKeyTypeId, btfValueTypeId, mapExtra } = map.info();
+    return [`map ${name}`, JSON.stringify([type, keySize, valueSize, maxEntries, mapFlags, kernelName, btfId !== 0, btfKeyTypeId, btfValueTypeId, String(mapExtra)])];
+  });
+  return new Map([...programs, ...maps]);
 }
 
 describe("syscall pool", () => {
@@ -76,6 +80,17 @@ describe("syscall pool", () => {
     assert.fail(`no job ran on a worker thread in 30 batches (tids ${[...new Set(seen)].join(", ")}, main ${process.pid})`);
   });
 
+  kernelTest("workers look for jobs only briefly after a load: an idle process uses no CPU", async () => {
+    await workersUp();
+    load(fixturePath("bench_multi")).close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const start = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { user, system } = process.cpuUsage(start);
+    // A worker still spinning would add about 300 ms here.
+    assert.ok(user + system < 60_000, `${(user + system) / 1000} ms of CPU in 300 ms of idleness`);
+  });
+
   kernelTest("a process whose workers are running exits on its own", () => {
     const script = `import(${JSON.stringify(`${repoRoot}/dist/src/index.js`)}).then(async ({ load }) => {
       load(${JSON.stringify(fixturePath("bench_multi"))}).close();
@@ -91,9 +106,9 @@ describe("syscall pool", () => {
 });
 
 describe("load() verifies programs in parallel", () => {
-  kernelTest("parallel and one-by-one loads give the kernel the same programs", async () => {
+  kernelTest("parallel and one-by-one loads give the kernel the same programs and maps", async () => {
     await workersUp();
-    for (const name of ["bench_multi", "bench_heavy", "bpf2bpf"]) {
+    for (const name of ["bench_multi", "bench_heavy", "bpf2bpf", "globals", "map_in_map", "maps_btf", "legacy_maps", "map_flags", "arena"]) {
       assert.deepEqual(fingerprint(fixturePath(name), { parallel: true }), fingerprint(fixturePath(name), { parallel: false }), name);
     }
   });
@@ -115,6 +130,29 @@ describe("load() verifies programs in parallel", () => {
     const before = openFdCount();
     for (let i = 0; i < 20; i++) {
       assert.throws(() => load(fixturePath("verifier_fail")), (e: any) => e.name === "VerifierError" && e.program === "bad_deref" && e.source?.line === 27);
+    }
+    assert.equal(openFdCount(), before);
+  });
+
+  kernelTest("a program that cannot be prepared, after others went to the kernel, leaks none of theirs", async () => {
+    await workersUp();
+    const spec = ObjectSpec.parse(fixtureBytes("bench_multi"));
+    const names = [...spec.programs.keys()];
+    spec.programs.get(names[names.length - 1]!)!.type = "unspec"; // refused while it is linked, after the others were submitted
+    const before = openFdCount();
+    for (let i = 0; i < 20; i++) {
+      assert.throws(() => load(spec), (e: any) => e.name === "WaggleError" && /names no program type/.test(e.message));
+    }
+    assert.equal(openFdCount(), before);
+  });
+
+  kernelTest("a map the kernel refuses in parallel is created again for its typed error, and nothing leaks", async () => {
+    await workersUp();
+    const spec = ObjectSpec.parse(fixtureBytes("bench_multi"));
+    spec.maps.get("counts")!.maxEntries = 0; // a hash of no entries: EINVAL
+    const before = openFdCount();
+    for (let i = 0; i < 20; i++) {
+      assert.throws(() => load(spec), (e: any) => e.name === "SyscallError" && e.code === "EINVAL" && /MAP_CREATE/.test(e.message) && /counts/.test(e.message));
     }
     assert.equal(openFdCount(), before);
   });

@@ -71,6 +71,15 @@ describe("ObjectSpec.parse() on bad objects", () => {
     formatError(bytes, { section: "xdp", message: /neither code, maps nor data|matches no map/ });
   });
 
+  test("a data section whose type gives it no bytes in the file is refused, not read past its end", () => {
+    const bytes = fixtureBytes("globals").slice();
+    const index = ElfFile.parse(bytes).sections.find((s) => s.name === ".data")!.index;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const header = Number(view.getBigUint64(0x28, true)) + index * 64; // e_shoff; 64-byte Elf64_Shdr
+    view.setUint32(header + 4, 0, true); // sh_type = SHT_NULL, as a fuzzed byte once made it
+    formatError(bytes, { section: ".data", message: /data section of type 0 holds 0 of its 16 bytes/ });
+  });
+
   test("a section name that is no program type still parses, as type unspec", () => {
     const spec = ObjectSpec.parse(
       edited("xdp_pass", (input) => ({ ...input, sections: input.sections.map((s) => (s.name === "xdp" ? { ...s, name: "mystery" } : s)) })),
