@@ -10,12 +10,24 @@
 
 import { BPF_SYSCALL } from "./bpf-call.js";
 import { FD } from "./fd.js";
-import { NativeBuffer } from "./native-memory.js";
+import { align8, NativeBuffer, packedSize, packInto } from "./native-memory.js";
 import { syscallPool } from "./syscall-pool.js";
 
+/** Bytes of native memory kept from batch to batch at first; it grows to what batches needed. */
+const FIRST_ARENA_SIZE = 64 * 1024;
+
+/**
+ * This thread's attr memory, reused by every batch so that a batch usually allocates nothing (one
+ * batch is open at a time per thread, see syscall-pool.ts). What does not fit goes to buffers of its
+ * own, and the arena grows for the next batch.
+ */
+let arena: NativeBuffer | undefined;
+
 export class CreateBatch {
+  readonly #arena = (arena ??= NativeBuffer.allocate(FIRST_ARENA_SIZE));
   readonly #batch = syscallPool().batch();
-  readonly #buffers: NativeBuffer[] = [];
+  #used = 0;
+  readonly #overflow: NativeBuffer[] = [];
   readonly #names: string[] = [];
 
   /**
@@ -23,10 +35,21 @@ export class CreateBatch {
    * of `parts` was copied (0 for an absent or empty part). `what` names the object the fd will hold.
    */
   add(cmd: number, attrSize: number, parts: readonly (Uint8Array | undefined)[], what: string, write: (attr: DataView, addresses: readonly number[]) => void): void {
-    const { buffer, addresses } = NativeBuffer.pack([new Uint8Array(attrSize), ...parts]);
-    this.#buffers.push(buffer);
-    const attr = buffer.bytes;
-    write(new DataView(attr.buffer, attr.byteOffset, attrSize), addresses.slice(1));
+    const all = [new Uint8Array(attrSize), ...parts];
+    const size = packedSize(all);
+    let bytes: Uint8Array;
+    let addresses: number[];
+    if (this.#used + size <= this.#arena.size) {
+      bytes = this.#arena.bytes.subarray(this.#used, this.#used + size);
+      addresses = packInto(bytes, this.#arena.address + this.#used, all);
+    } else {
+      const packed = NativeBuffer.pack(all);
+      this.#overflow.push(packed.buffer);
+      bytes = packed.buffer.bytes;
+      addresses = packed.addresses;
+    }
+    this.#used += size;
+    write(new DataView(bytes.buffer, bytes.byteOffset, attrSize), addresses.slice(1));
     this.#names.push(what);
     this.#batch.add({ nr: BPF_SYSCALL, a1: cmd, a2: addresses[0]!, a3: attrSize });
   }
@@ -40,7 +63,11 @@ export class CreateBatch {
     try {
       return this.#batch.finish().map((result, i) => (result >= 0 ? new FD(result, this.#names[i]!) : undefined));
     } finally {
-      for (const buffer of this.#buffers) buffer.close();
+      for (const buffer of this.#overflow) buffer.close();
+      if (this.#overflow.length > 0) {
+        this.#arena.close();
+        arena = NativeBuffer.allocate(align8(this.#used));
+      }
     }
   }
 }

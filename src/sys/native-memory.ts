@@ -147,6 +147,32 @@ export function readCString(bytes: Uint8Array, offset: number, max: number): str
 /** Frees the allocations of NativeBuffers that were dropped without close(). */
 const leakedBuffers = new FinalizationRegistry<number>((address) => free(address));
 
+/** The bytes {@link packInto} needs for `parts`. */
+export function packedSize(parts: readonly (Uint8Array | undefined)[]): number {
+  let size = 0;
+  for (const part of parts) size += align8(part?.length ?? 0);
+  return size;
+}
+
+/**
+ * Copies `parts` into `target` (native memory at `address`), each at an 8-byte aligned offset, and
+ * returns each part's address (0 for an absent or empty part, so that it can go straight into an attr).
+ */
+export function packInto(target: Uint8Array, address: number, parts: readonly (Uint8Array | undefined)[]): number[] {
+  const addresses: number[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    if (part === undefined || part.length === 0) {
+      addresses.push(0);
+      continue;
+    }
+    target.set(part, offset);
+    addresses.push(address + offset);
+    offset += align8(part.length);
+  }
+  return addresses;
+}
+
 /**
  * An owned allocation of native memory with a stable address, for data the kernel reads or writes
  * through an attr pointer. Free it with `close()` (or `using`); views of it must not outlive it.
@@ -176,22 +202,8 @@ export class NativeBuffer implements Disposable {
    * each part's address (0 for an absent or empty part, so that it can go straight into an attr).
    */
   static pack(parts: readonly (Uint8Array | undefined)[]): { buffer: NativeBuffer; addresses: number[] } {
-    let size = 8;
-    for (const part of parts) size += align8(part?.length ?? 0);
-    const buffer = new NativeBuffer(size);
-    const bytes = buffer.bytes;
-    const addresses: number[] = [];
-    let offset = 0;
-    for (const part of parts) {
-      if (part === undefined || part.length === 0) {
-        addresses.push(0);
-        continue;
-      }
-      bytes.set(part, offset);
-      addresses.push(buffer.#address + offset);
-      offset += align8(part.length);
-    }
-    return { buffer, addresses };
+    const buffer = new NativeBuffer(packedSize(parts) || 8);
+    return { buffer, addresses: packInto(buffer.bytes, buffer.#address, parts) };
   }
 
   /** The allocation's address. Throws ClosedError after close(). */

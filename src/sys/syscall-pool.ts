@@ -38,8 +38,12 @@ export const RING_SIZE = 256;
 /** Int32 words per job: syscall number, a1 (command), a2 low, a2 high, a3 (size), result. */
 const JOB_WORDS = 6;
 
-/** Counter words at the start of the shared buffer. */
-export const Word = Object.freeze({ SUBMITTED: 0, TAKEN: 1, COMPLETED: 2, READY: 3, FIRST_JOB: 4 });
+/**
+ * Counter words at the start of the shared buffer. The two SLEEPING words count threads asleep on
+ * SUBMITTED (workers) and on COMPLETED (the submitter), so that a thread with news makes the futex
+ * call only when someone sleeps — the usual case is a spinning thread, and the call is not free.
+ */
+export const Word = Object.freeze({ SUBMITTED: 0, TAKEN: 1, COMPLETED: 2, READY: 3, SLEEPING_ON_SUBMITTED: 4, SLEEPING_ON_COMPLETED: 5, FIRST_JOB: 6 });
 
 /** 2^32, to split an address into two 32-bit words. */
 const TWO_32 = 0x1_0000_0000;
@@ -88,9 +92,27 @@ export class JobRing {
       const a2 = (w[at + 2]! >>> 0) + w[at + 3]! * TWO_32;
       w[at + 5] = syscall(w[at]!, w[at + 1]!, a2, w[at + 4]!);
       Atomics.add(w, Word.COMPLETED, 1);
-      Atomics.notify(w, Word.COMPLETED);
+      this.wake(Word.COMPLETED);
       return true;
     }
+  }
+
+  /**
+   * Sleeps until `word` (SUBMITTED or COMPLETED) no longer holds `expected`, or a wake(). Counting
+   * sleepers first is race-free: a waker that reads no sleeper changed `word` before this thread
+   * counted itself, and `Atomics.wait` returns at once on a changed value.
+   */
+  sleep(word: typeof Word.SUBMITTED | typeof Word.COMPLETED, expected: number): void {
+    const sleepers = word === Word.SUBMITTED ? Word.SLEEPING_ON_SUBMITTED : Word.SLEEPING_ON_COMPLETED;
+    Atomics.add(this.words, sleepers, 1);
+    Atomics.wait(this.words, word, expected);
+    Atomics.sub(this.words, sleepers, 1);
+  }
+
+  /** Wakes the threads asleep on `word`, if there are any. */
+  wake(word: typeof Word.SUBMITTED | typeof Word.COMPLETED): void {
+    const sleepers = word === Word.SUBMITTED ? Word.SLEEPING_ON_SUBMITTED : Word.SLEEPING_ON_COMPLETED;
+    if (Atomics.load(this.words, sleepers) > 0) Atomics.notify(this.words, word);
   }
 }
 
@@ -101,9 +123,7 @@ class SyscallPool {
   #open = false;
 
   /** Workers this machine warrants: one per CPU beyond this thread's, up to MAX_WORKERS. */
-  get capacity(): number {
-    return Math.min(MAX_WORKERS, availableParallelism() - 1);
-  }
+  readonly capacity = Math.min(MAX_WORKERS, availableParallelism() - 1);
 
   /** Workers that are running their loop now. */
   get ready(): number {
@@ -135,7 +155,7 @@ class SyscallPool {
    * workers were started.
    */
   wake(): void {
-    if (this.#started) Atomics.notify(this.#ring.words, Word.SUBMITTED);
+    if (this.#started) this.#ring.wake(Word.SUBMITTED);
   }
 
   /**
@@ -190,7 +210,7 @@ class PoolBatch {
     w[at + 4] = job.a3;
     this.#submitted++;
     Atomics.store(w, Word.SUBMITTED, (this.#base + this.#submitted) | 0);
-    Atomics.notify(w, Word.SUBMITTED, 1);
+    this.#ring.wake(Word.SUBMITTED);
   }
 
   /** Runs the jobs no worker has taken, waits for the rest, and returns every result in order. */
@@ -216,7 +236,7 @@ class PoolBatch {
     // woken costs more than they take.
     const spinUntil = performance.now() + SPIN_MS;
     for (let completed = Atomics.load(w, Word.COMPLETED); before(completed, end); completed = Atomics.load(w, Word.COMPLETED)) {
-      if (performance.now() > spinUntil) Atomics.wait(w, Word.COMPLETED, completed);
+      if (performance.now() > spinUntil) ring.sleep(Word.COMPLETED, completed);
     }
     for (let i = this.#results.length; i < this.#submitted; i++) this.#results.push(w[slot(this.#base + i) + 5]!);
   }

@@ -19,7 +19,7 @@ for (;;) {
   if (ring.runOne()) {
     active = performance.now();
   } else if (performance.now() - active > SPIN_MS) {
-    Atomics.wait(words, Word.SUBMITTED, submitted);
+    ring.sleep(Word.SUBMITTED, submitted);
     active = performance.now();
   }
 }

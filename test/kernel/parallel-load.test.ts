@@ -6,6 +6,7 @@ import { readdirSync } from "node:fs";
 import { arch } from "node:os";
 import { describe } from "node:test";
 import { ArrayMap, load, ObjectSpec } from "../../src/index.js";
+import { BpfMapType, BpfProgType, CreateBatch, mapInfo, progInfo, submitMapCreate, submitProgLoad } from "../../src/sys/index.js";
 import { RING_SIZE, syscallPool } from "../../src/sys/syscall-pool.js";
 import { openFdCount } from "../helpers/fds.js";
 import { fixtureBytes, fixturePath, repoRoot } from "../helpers/fixtures.js";
@@ -102,6 +103,46 @@ describe("syscall pool", () => {
     assert.equal(child.error, undefined, "exited before the 30 s timeout");
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.stdout.trim(), "done");
+  });
+});
+
+describe("CreateBatch", () => {
+  /** `count` instructions of `r0 = 0` and an exit: big attrs parts, trivial to verify. */
+  function longProgram(count: number): Uint8Array {
+    const insns = new Uint8Array((count + 1) * 8);
+    for (let i = 0; i < count; i++) insns[i * 8] = 0xb7; // mov64 r0, 0
+    insns[count * 8] = 0x95; // exit
+    return insns;
+  }
+
+  kernelTest("jobs that outgrow the reused attr memory, and batches after them, create what they were given", async () => {
+    await workersUp();
+    for (let round = 0; round < 3; round++) {
+      const batch = new CreateBatch();
+      // 3 × 80 KiB of instructions: more than the first 64 KiB arena, and than one ring of map jobs.
+      const sizes = [10_000, 10_001, 10_002];
+      for (const [i, count] of sizes.entries()) {
+        submitProgLoad(batch, { progType: BpfProgType.SOCKET_FILTER, insns: longProgram(count), license: "GPL", name: `long${i}` });
+      }
+      for (let i = 0; i < RING_SIZE + 3; i++) {
+        submitMapCreate(batch, { mapType: BpfMapType.ARRAY, keySize: 4, valueSize: 8 + i, maxEntries: 1, name: `m${i}` });
+      }
+      const fds = batch.finish();
+      try {
+        assert.equal(fds.length, sizes.length + RING_SIZE + 3);
+        for (const [i, count] of sizes.entries()) {
+          const info = progInfo(fds[i]!.value);
+          assert.equal(info.name, `long${i}`);
+          assert.equal(info.xlatedProgLen, (count + 1) * 8, `round ${round}: program ${i} got its own instructions`);
+        }
+        for (let i = 0; i < RING_SIZE + 3; i++) {
+          const info = mapInfo(fds[sizes.length + i]!.value);
+          assert.deepEqual([info.name, info.valueSize], [`m${i}`, 8 + i]);
+        }
+      } finally {
+        for (const fd of fds) fd?.close();
+      }
+    }
   });
 });
 
