@@ -7,14 +7,16 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe } from "node:test";
 
 import { Btf, marshalBtf, sanitizeBtf, type BtfSupport } from "../../src/btf/index.js";
 import { ElfFile, elfToWriteInput, writeElf } from "../../src/elf/index.js";
 import { btfSupport } from "../../src/features/index.js";
 import { isWaggleError, load, ObjectSpec } from "../../src/index.js";
-import { btfGetFdById, btfInfo, btfLoad } from "../../src/sys/index.js";
+import { DEFAULT_PIN_ROOT } from "../../src/maps/create-map.js";
+import { btfGetFdById, btfInfo, btfLoad, ensureBpffs } from "../../src/sys/index.js";
 import { allFixtures, fixtureBytes } from "../helpers/fixtures.js";
 import { kernelTest } from "../helpers/kernel.js";
 import { hasClang, scratchPath } from "../unit/btf-helpers.js";
@@ -178,27 +180,39 @@ describe("sanitizeBtf() against the kernel", () => {
   });
 
   kernelTest("every fixture that loads whole still loads with its BTF rewritten the same way", () => {
-    let loaded = 0;
-    for (const name of allFixtures()) {
-      const bytes = fixtureBytes(name);
-      const spec = ObjectSpec.parse(bytes, { file: name });
-      // A rewritten file is parsed again, and static linkage would hide its externs from ObjectSpec.parse.
-      if (spec.btf === undefined || spec.externs.size > 0) continue;
-      const rejections: string[] = [];
-      const log = (_: string, message: string) => {
-        if (/rejected its BTF/.test(message)) rejections.push(message);
-      };
-      try {
-        load(bytes, { name, log }).close();
-      } catch (error) {
-        if (isWaggleError(error)) continue; // needs attach targets or privileges this machine does not give
-        throw error;
-      }
-      if (rejections.length > 0) continue; // loads without BTF even as it is (GCC's encodings)
-      load(withBtf(bytes, marshalBtf(sanitizeBtf(spec.btf, LOADER_READY))), { name, log }).close();
-      assert.deepEqual(rejections, [], `${name}: the kernel took the rewritten BTF`);
-      loaded++;
+    // Maps pinned by name go to a folder of this test's, not /sys/fs/bpf, and go with it.
+    ensureBpffs(DEFAULT_PIN_ROOT);
+    const pinRoot = mkdtempSync(join(DEFAULT_PIN_ROOT, "waggle-sanitize-"));
+    try {
+      assert.ok(rewrittenFixturesLoad(pinRoot) >= 30);
+    } finally {
+      rmSync(pinRoot, { recursive: true });
     }
-    assert.ok(loaded >= 30, `only ${loaded} fixtures loaded`);
   });
 });
+
+/** Loads every fixture that loads whole as it is and with its BTF rewritten; returns how many did. */
+function rewrittenFixturesLoad(pinRoot: string): number {
+  let loaded = 0;
+  for (const name of allFixtures()) {
+    const bytes = fixtureBytes(name);
+    const spec = ObjectSpec.parse(bytes, { file: name });
+    // A rewritten file is parsed again, and static linkage would hide its externs from ObjectSpec.parse.
+    if (spec.btf === undefined || spec.externs.size > 0) continue;
+    const rejections: string[] = [];
+    const log = (_: string, message: string) => {
+      if (/rejected its BTF/.test(message)) rejections.push(message);
+    };
+    try {
+      load(bytes, { name, log, pinRoot }).close();
+    } catch (error) {
+      if (isWaggleError(error)) continue; // needs attach targets or privileges this machine does not give
+      throw error;
+    }
+    if (rejections.length > 0) continue; // loads without BTF even as it is (GCC's encodings)
+    load(withBtf(bytes, marshalBtf(sanitizeBtf(spec.btf, LOADER_READY))), { name, log, pinRoot }).close();
+    assert.deepEqual(rejections, [], `${name}: the kernel took the rewritten BTF`);
+    loaded++;
+  }
+  return loaded;
+}
