@@ -5,13 +5,17 @@
  * memory of its own, which every thread can read; `finish()` frees it.
  *
  * A batch only attempts: a command that fails leaves `undefined` in its place, and the caller runs it
- * again the ordinary way, which retries, captures logs and throws the typed error.
+ * again the ordinary way, which captures logs and throws the typed error. The one retry a batch makes
+ * itself is libbpf's: a command the kernel broke off for a pending signal (EAGAIN, as the verifier
+ * does) runs again, a few times.
  */
 
-import { BPF_SYSCALL } from "./bpf-call.js";
+import { BPF_SYSCALL, Errno } from "./bpf-call.js";
 import { FD } from "./fd.js";
 import { align8, NativeBuffer, packedSize, packInto } from "./native-memory.js";
-import { syscallPool } from "./syscall-pool.js";
+import { syscall } from "./libc.js";
+import { syscallPool, type PoolJob } from "./syscall-pool.js";
+import { EAGAIN_RETRIES } from "./verifier-log.js";
 
 /** Bytes of native memory kept from batch to batch at first; it grows to what batches needed. */
 const FIRST_ARENA_SIZE = 64 * 1024;
@@ -29,6 +33,9 @@ export class CreateBatch {
   #used = 0;
   readonly #overflow: NativeBuffer[] = [];
   readonly #names: string[] = [];
+  readonly #jobs: PoolJob[] = [];
+  /** After `finish()`: each command's errno, 0 where it succeeded (why an attempt failed, for diagnostics). */
+  readonly errnos: number[] = [];
 
   /**
    * Submits bpf(`cmd`) with a zeroed attr of `attrSize` bytes that `write` fills in, given where each
@@ -51,7 +58,9 @@ export class CreateBatch {
     this.#used += size;
     write(new DataView(bytes.buffer, bytes.byteOffset, attrSize), addresses.slice(1));
     this.#names.push(what);
-    this.#batch.add({ nr: BPF_SYSCALL, a1: cmd, a2: addresses[0]!, a3: attrSize });
+    const job = { nr: BPF_SYSCALL, a1: cmd, a2: addresses[0]!, a3: attrSize };
+    this.#jobs.push(job);
+    this.#batch.add(job);
   }
 
   /**
@@ -61,7 +70,12 @@ export class CreateBatch {
    */
   finish(): (FD | undefined)[] {
     try {
-      return this.#batch.finish().map((result, i) => (result >= 0 ? new FD(result, this.#names[i]!) : undefined));
+      return this.#batch.finish().map((result, i) => {
+        const job = this.#jobs[i]!;
+        for (let attempt = 1; attempt < EAGAIN_RETRIES && result === -Errno.EAGAIN; attempt++) result = syscall(job.nr, job.a1, job.a2, job.a3);
+        this.errnos.push(result >= 0 ? 0 : -result);
+        return result >= 0 ? new FD(result, this.#names[i]!) : undefined;
+      });
     } finally {
       for (const buffer of this.#overflow) buffer.close();
       if (this.#overflow.length > 0) {

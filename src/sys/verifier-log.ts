@@ -26,7 +26,7 @@ const LEGACY_LOG_LIMIT = 16 * 1024 * 1024;
 const KERNEL_LOG_LIMIT = 0xffff_ffff >>> 2;
 
 /** How often a command interrupted by a signal (EAGAIN) is retried. */
-const EAGAIN_RETRIES = 5;
+export const EAGAIN_RETRIES = 5;
 
 /** Factor by which the log grows when the kernel does not say how much it needs. */
 const LOG_GROWTH = 4;
