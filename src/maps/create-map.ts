@@ -186,15 +186,11 @@ function reusePinned(spec: MapSpec, path: string, options: CreateMapOptions): Bp
         );
       }
     }
-    return wrapMap(
-      fd,
-      { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: info.maxEntries, flags: spec.flags },
-      { ...options.codecs, spec, btf: options.btf, keyType: spec.keyType, valueType: spec.valueType },
-    );
   } catch (error) {
     fd.close();
     throw error;
   }
+  return wrapCreated(fd, spec, options); // its max_entries were just checked to be the spec's
 }
 
 /** max_entries the kernel will accept: per-CPU perf arrays default to every CPU; rings are page-sized powers of 2. */
